@@ -1,0 +1,103 @@
+// swift-tools-version:6.2
+// Hummingbird 2.28.1 declares tools 6.2; Swift 6 language mode is the default at this version.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+/// What every service executable links against; the services share nothing else.
+let serviceDependencies: [Target.Dependency] = [
+    "DatabaseLayer",
+    .product(name: "Hummingbird", package: "hummingbird"),
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+]
+
+/// (target, product/binary name) for the five services; the binary names are the reference's service names.
+let services: [(target: String, product: String)] = [
+    ("TenantManagementService", "tenant-mgmt-service"),
+    ("UserDataService", "user-data-service"),
+    ("TaskRepositoryService", "task-repo-service"),
+    ("CategoryRepositoryService", "category-repository-service"),
+    ("ManagementSystemService", "management-system-repo"),
+]
+
+let package = Package(
+    name: "prismicx-data-services",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "DatabaseLayer", targets: ["DatabaseLayer"]),
+        .library(name: "DatabaseLayerTesting", targets: ["DatabaseLayerTesting"]),
+    ] + services.map { .executable(name: $0.product, targets: [$0.target]) },
+    dependencies: [
+        // ConfigurationSupport is left out: configuration names come verbatim from the reference, read by DatabaseLayer.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
+        // hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM rejects as an unsafe flag: link from the modulemap instead.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        .target(
+            name: "DatabaseLayer",
+            dependencies: [
+                "CLibPQ", "CMongoC", "CHiredis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DatabaseLayerTesting",
+            dependencies: [
+                "DatabaseLayer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DatabaseLayerTests",
+            dependencies: [
+                "DatabaseLayer", "DatabaseLayerTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "DatabaseLayer", "DatabaseLayerTesting",
+                "TenantManagementService", "UserDataService", "TaskRepositoryService",
+                "CategoryRepositoryService", "ManagementSystemService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ] + services.map {
+        .executableTarget(name: $0.target, dependencies: serviceDependencies, swiftSettings: swiftSettings)
+    }
+)

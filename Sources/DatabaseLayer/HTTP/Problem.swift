@@ -1,0 +1,154 @@
+import Foundation
+public import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// An RFC 9457 problem: the body of every error response, served as `application/problem+json`.
+public struct Problem: Codable, Sendable, Equatable {
+    /// A URI naming the problem type (`urn:prismicx:problem:<code>`).
+    public var type: String
+    /// Short summary of the type.
+    public var title: String
+    /// HTTP status code.
+    public var status: Int
+    /// What went wrong in this occurrence, safe for clients.
+    public var detail: String
+    /// Stable machine-readable code (`invalid_input`, `conflict`, …).
+    public var code: String
+    /// The request path.
+    public var instance: String?
+    /// The request id, to find the matching log lines.
+    public var requestID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case type, title, status, detail, code, instance
+        case requestID = "request_id"
+    }
+
+    /// Creates a problem; `type` is derived from `code`.
+    public init(status: HTTPResponse.Status, code: String, detail: String, instance: String? = nil, requestID: String? = nil) {
+        self.type = "urn:prismicx:problem:\(code)"
+        self.title = status.reasonPhrase
+        self.status = status.code
+        self.detail = detail
+        self.code = code
+        self.instance = instance
+        self.requestID = requestID
+    }
+}
+
+/// An error raised by request handling, with the status and stable code it maps to.
+public struct APIError: Error, Sendable, CustomStringConvertible {
+    /// Response status.
+    public var status: HTTPResponse.Status
+    /// Stable code.
+    public var code: String
+    /// Client-safe explanation.
+    public var detail: String
+    /// Seconds for `Retry-After` (429/503).
+    public var retryAfter: Int?
+
+    /// Creates an error.
+    public init(_ status: HTTPResponse.Status, code: String, detail: String, retryAfter: Int? = nil) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.retryAfter = retryAfter
+    }
+
+    /// 400 with a code naming the kind of bad input.
+    public static func badRequest(_ detail: String, code: String = "invalid_input") -> APIError { APIError(.badRequest, code: code, detail: detail) }
+    /// 404.
+    public static func notFound(_ detail: String) -> APIError { APIError(.notFound, code: "not_found", detail: detail) }
+    /// 409.
+    public static func conflict(_ detail: String) -> APIError { APIError(.conflict, code: "conflict", detail: detail) }
+    /// 401.
+    public static func unauthorized(_ detail: String) -> APIError { APIError(.unauthorized, code: "unauthorized", detail: detail) }
+
+    /// The status and code.
+    public var description: String { "APIError(\(self.status.code) \(self.code)): \(self.detail)" }
+}
+
+extension Problem {
+    /// Classifies any error thrown by a handler or middleware. `internal` is true when the error is unexpected
+    /// (500) and must be logged in full; the client sees only a generic detail.
+    static func from(_ error: any Error) -> (problem: Problem, retryAfter: Int?, isInternal: Bool) {
+        switch error {
+        case let error as APIError:
+            return (Problem(status: error.status, code: error.code, detail: error.detail), error.retryAfter, false)
+        case let error as DatabaseError:
+            let status: HTTPResponse.Status =
+                switch error.code {
+                case .notFound: .notFound
+                case .conflict: .conflict
+                case .invalidInput: .badRequest
+                case .unavailable: .serviceUnavailable
+                case .timeout: .gatewayTimeout
+                case .internalError: .internalServerError
+                }
+            let retry = error.code == .unavailable ? 5 : nil
+            return (Problem(status: status, code: error.code.rawValue, detail: error.message), retry, error.code == .internalError)
+        case let error as DecodingError:
+            return (Problem(status: .badRequest, code: "invalid_body", detail: Self.describe(error)), nil, false)
+        case let error as HTTPError:
+            let code: String =
+                switch error.status {
+                case .notFound: "not_found"
+                case .contentTooLarge: "payload_too_large"
+                case .methodNotAllowed: "method_not_allowed"
+                case .unauthorized: "unauthorized"
+                case .unsupportedMediaType: "unsupported_media_type"
+                default: error.status.code >= 500 ? "internal_error" : "bad_request"
+                }
+            let detail: String =
+                switch error.status {
+                case .notFound: "No route matches this method and path."
+                case .contentTooLarge: "The request body is larger than the service accepts."
+                default: error.body ?? error.status.reasonPhrase
+                }
+            return (Problem(status: error.status, code: code, detail: detail), nil, error.status.code >= 500)
+        default:
+            return (Problem(status: .internalServerError, code: "internal_error", detail: "An unexpected error occurred."), nil, true)
+        }
+    }
+
+    /// A client-facing description of a decoding failure: which field, and what was wrong, without echoing values.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let components = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return components.isEmpty ? "body" : components.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .typeMismatch(let type, let context): return "\(path(context)): expected \(Self.jsonTypeName(type))."
+        case .valueNotFound(let type, let context): return "\(path(context)): expected \(Self.jsonTypeName(type)), got null."
+        case .keyNotFound(let key, let context):
+            let parent = path(context)
+            return parent == "body" ? "\(key.stringValue): required field is missing." : "\(parent).\(key.stringValue): required field is missing."
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return "The body is not valid JSON." }
+            return "\(path(context)): \(context.debugDescription)"
+        @unknown default: return "The body could not be decoded."
+        }
+    }
+
+    private static func jsonTypeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "a boolean"
+        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
+        case is Double.Type, is Float.Type: "a number"
+        default:
+            String(describing: type).hasPrefix("Array") ? "an array" : (String(describing: type).hasPrefix("Dictionary") ? "an object" : "a value of another type")
+        }
+    }
+
+    /// The problem as a response.
+    func response(retryAfter: Int?) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = (try? encoder.encode(self)) ?? Data(#"{"status":500}"#.utf8)
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: HTTPResponse.Status(code: self.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

@@ -1,0 +1,62 @@
+public import Foundation
+public import Hummingbird
+import Logging
+import NIOCore
+
+/// The request context of every service: Hummingbird's core storage plus the request id and the validated tenant.
+public struct ServiceRequestContext: RequestContext {
+    /// Hummingbird's per-request storage.
+    public var coreContext: CoreRequestContextStorage
+    /// The request id (from `X-Request-ID`, the `traceparent` trace id, or generated).
+    public var requestID: String = ""
+    /// The tenant from `X-Tenant-ID`, validated; nil when the header was absent.
+    public var tenant: TenantID?
+
+    /// Creates the context for a new request.
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// Bodies are collected by ``BodyLimitMiddleware`` with the configured limit; this is only the backstop.
+    public var maxUploadSize: Int { 64 * 1024 * 1024 }
+
+    /// JSON decoding whose failures become 400 problems naming the field.
+    public var requestDecoder: ServiceRequestDecoder { ServiceRequestDecoder() }
+
+    /// JSON encoding with ISO 8601 dates.
+    public var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = ISO8601.encodingStrategy
+        return encoder
+    }
+
+    /// The tenant, or a 400 problem when `X-Tenant-ID` was not sent.
+    public func requireTenant() throws -> TenantID {
+        guard let tenant = self.tenant else {
+            throw APIError(.badRequest, code: "tenant_required", detail: "This endpoint needs the X-Tenant-ID header.")
+        }
+        return tenant
+    }
+}
+
+/// Decodes JSON request bodies; a malformed body or a wrong type is a 400 problem, never a 500.
+public struct ServiceRequestDecoder: RequestDecoder {
+    /// Creates the decoder.
+    public init() {}
+
+    /// Decodes `type` from the request body, after checking it is JSON.
+    public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
+        if let contentType = request.headers[.contentType], !contentType.lowercased().contains("json") {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", detail: "Send the body as application/json.")
+        }
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        guard buffer.readableBytes > 0 else { throw APIError.badRequest("The request body is empty.", code: "invalid_body") }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = ISO8601.decodingStrategy
+        do {
+            return try decoder.decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw APIError.badRequest(Problem.describe(error), code: "invalid_body")
+        }
+    }
+}

@@ -1,0 +1,77 @@
+public import Hummingbird
+public import Logging
+import ServiceLifecycle
+
+/// Assembles one service: its stores (as `Service`s with readiness checks), metrics, the optional Redis, and the
+/// HTTP application with the shared middleware. A service's `buildApplication` creates one and adds its routes.
+public final class ServiceRuntime {
+    /// The shared HTTP settings.
+    public let configuration: HTTPServiceConfiguration
+    /// The service logger.
+    public let logger: Logger
+    /// The Prometheus registry behind `/metrics`.
+    public let metrics = ServiceMetrics()
+    /// Redis, when `REDIS_URL` is set.
+    public let redis: RedisPool?
+    private var services: [any Service] = []
+    private var checks: [ReadinessCheck] = []
+
+    /// Creates the runtime; connects nothing yet.
+    public init(configuration: HTTPServiceConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.redis = configuration.redis.map { RedisPool(configuration: $0, logger: logger, metrics: nil) }
+    }
+
+    /// A PostgreSQL pool that runs with the service and is checked by `/health/ready` as `postgres:<database>`.
+    public func postgres(_ configuration: PostgresConfiguration) -> PostgresPool {
+        let pool = PostgresPool(configuration: configuration, logger: self.logger, metrics: self.metrics)
+        self.services.append(pool)
+        self.checks.append(ReadinessCheck(name: "postgres:\(configuration.database)") { try await pool.ping() })
+        return pool
+    }
+
+    /// A MongoDB pool that runs with the service and is checked by `/health/ready` as `mongodb:<database>`.
+    public func mongo(_ configuration: MongoConfiguration) throws -> MongoClientPool {
+        let pool = try MongoClientPool(configuration: configuration, logger: self.logger, metrics: self.metrics)
+        self.services.append(pool)
+        self.checks.append(ReadinessCheck(name: "mongodb:\(configuration.database)") { try await pool.ping() })
+        return pool
+    }
+
+    /// A read-through cache namespace in Redis, or nil when Redis is not configured.
+    public func cache(prefix: String, ttlSeconds: Int) -> RedisCache? {
+        self.redis.map { RedisCache(redis: $0, prefix: "\(self.configuration.serviceName):\(prefix)", ttlSeconds: ttlSeconds, logger: self.logger, metrics: self.metrics) }
+    }
+
+    /// The router with the shared middleware (request id and logging, metrics, problem+json, API key, tenant,
+    /// rate limit, body limit) and the health and metrics routes; the service adds its routes to it.
+    public func makeRouter() -> Router<ServiceRequestContext> {
+        let router = Router(context: ServiceRequestContext.self)
+        router.add(middleware: RequestLoggingMiddleware())
+        router.add(middleware: MetricsMiddleware(metrics: self.metrics))
+        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: APIKeyMiddleware(apiKey: self.configuration.apiKey))
+        router.add(middleware: TenantMiddleware())
+        if let redis = self.redis, self.configuration.rateLimitPerMinute > 0 {
+            router.add(middleware: RateLimitMiddleware(redis: redis, limitPerMinute: self.configuration.rateLimitPerMinute))
+        }
+        router.add(middleware: BodyLimitMiddleware(maxBytes: self.configuration.maxBodySize))
+        var checks = self.checks
+        if let redis = self.redis { checks.append(ReadinessCheck(name: "redis") { try await redis.ping() }) }
+        HealthRoutes.add(to: router, serviceName: self.configuration.serviceName, checks: checks, metrics: self.metrics)
+        return router
+    }
+
+    /// The application: stores start before the server and stop after it has drained (ServiceGroup order).
+    public func makeApplication(router: Router<ServiceRequestContext>) -> some ApplicationProtocol {
+        var services = self.services
+        if let redis = self.redis { services.append(redis) }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(self.configuration.host, port: self.configuration.port), serverName: self.configuration.serviceName),
+            services: services,
+            logger: self.logger
+        )
+    }
+}

@@ -1,0 +1,84 @@
+import NIOConcurrencyHelpers
+public import Prometheus
+
+/// The service's Prometheus registry and the shared metric families of DESIGN §4.
+///
+/// Each service creates one and passes it to its pools and the HTTP middleware; `/metrics` renders it.
+public final class ServiceMetrics: DatabaseMetricsRecorder, Sendable {
+    /// The registry; services add their own families to it.
+    public let registry: PrometheusCollectorRegistry
+    private let pools = NIOLockedValueBox<[(backend: String, name: String, statistics: @Sendable () -> ConnectionPoolStatistics)]>([])
+
+    static let latencyBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+
+    /// Creates an empty registry.
+    public init() {
+        self.registry = PrometheusCollectorRegistry()
+    }
+
+    /// Counts one HTTP request (`http_requests_total`) and records its duration (`http_request_duration_seconds`).
+    /// - Parameters:
+    ///   - method: HTTP method.
+    ///   - route: the route template (never the raw path, which would explode cardinality).
+    ///   - status: response status code.
+    ///   - duration: time to the response head.
+    public func recordRequest(method: String, route: String, status: Int, duration: Duration) {
+        self.registry.makeCounter(
+            descriptor: .init(metricName: "http_requests", unitName: "total", helpText: "HTTP requests handled"),
+            labels: [("method", method), ("route", route), ("status", String(status))]
+        ).increment()
+        self.registry.makeDurationHistogram(
+            descriptor: .init(metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request latency"),
+            labels: [("method", method), ("route", route)],
+            buckets: Self.latencyBuckets
+        ).record(duration)
+    }
+
+    /// Records a database operation's duration.
+    public func recordOperation(backend: String, operation: String, duration: Duration) {
+        self.registry.makeDurationHistogram(
+            descriptor: .init(metricName: "db_operation_duration", unitName: "seconds", helpText: "Database operation latency"),
+            labels: [("backend", backend), ("operation", operation)],
+            buckets: Self.latencyBuckets
+        ).record(duration)
+    }
+
+    /// Records how long a lease waited for a connection.
+    public func recordPoolWait(backend: String, duration: Duration) {
+        self.registry.makeDurationHistogram(
+            descriptor: .init(metricName: "db_pool_wait", unitName: "seconds", helpText: "Time spent waiting for a pooled connection"),
+            labels: [("backend", backend)],
+            buckets: Self.latencyBuckets
+        ).record(duration)
+    }
+
+    /// Registers a pool whose counts are published at every scrape.
+    public func registerPool(backend: String, name: String, statistics: @escaping @Sendable () -> ConnectionPoolStatistics) {
+        self.pools.withLockedValue { $0.append((backend, name, statistics)) }
+    }
+
+    /// Counts a cache lookup.
+    public func recordCache(result: String) {
+        self.registry.makeCounter(
+            descriptor: .init(metricName: "cache_requests", unitName: "total", helpText: "Cache lookups by result"),
+            labels: [("result", result)]
+        ).increment()
+    }
+
+    /// The exposition text (Prometheus text format 0.0.4), with pool gauges refreshed first.
+    public func render() -> [UInt8] {
+        for pool in self.pools.withLockedValue({ $0 }) {
+            let statistics = pool.statistics()
+            for (state, value) in [("idle", statistics.idle), ("in_use", statistics.inUse), ("waiting", statistics.waiting)] {
+                self.registry.makeGauge(
+                    descriptor: .init(metricName: "db_pool_connections", unitName: "", helpText: "Pooled connections by state"),
+                    labels: [("backend", pool.backend), ("pool", pool.name), ("state", state)]
+                ).set(Double(value))
+            }
+        }
+        return self.registry.emitToBuffer()
+    }
+}

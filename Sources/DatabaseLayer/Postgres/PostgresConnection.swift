@@ -1,0 +1,108 @@
+internal import CLibPQ
+import Foundation
+
+/// One libpq `PGconn`. Not thread-safe: only the caller that leased it from ``PostgresPool`` touches it,
+/// and every call blocks, so it only ever runs on the pool's thread pool.
+public final class PostgresConnection: PooledConnection, @unchecked Sendable {
+    private let handle: OpaquePointer
+
+    /// Opens a connection (blocking).
+    public init(configuration: PostgresConfiguration) throws(DatabaseError) {
+        let parameters = configuration.connectionParameters
+        // strdup'd copies live until PQconnectdbParams returns; Swift's temporary bridging would not outlive a nested call.
+        let keywords = parameters.map { strdup($0.0) } + [nil]
+        let values = parameters.map { strdup($0.1) } + [nil]
+        defer {
+            keywords.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        let connection = keywords.map { UnsafePointer($0) }.withUnsafeBufferPointer { keywordPointers in
+            values.map { UnsafePointer($0) }.withUnsafeBufferPointer { valuePointers in
+                PQconnectdbParams(keywordPointers.baseAddress, valuePointers.baseAddress, 0)
+            }
+        }
+        guard let connection else {
+            throw DatabaseError(.unavailable, "The database is unavailable.", debugDetails: "PQconnectdbParams returned NULL (out of memory)")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let text = String(cString: PQerrorMessage(connection))
+            PQfinish(connection)
+            throw DatabaseError(.unavailable, "The database is unavailable.", debugDetails: "connect failed: \(text)", sqlState: "08001")
+        }
+        self.handle = connection
+    }
+
+    deinit { PQfinish(self.handle) }
+
+    /// Healthy, idle (no transaction left open) and its backend still there.
+    public var isReusable: Bool {
+        PQtransactionStatus(self.handle) == PQTRANS_IDLE && CLibPQ_idle_connection_is_dead(self.handle) == 0
+    }
+
+    /// Closing happens in `deinit` once the pool lets go; this only drops the backend early.
+    public func close() {}
+
+    /// The server process id of this connection (`pg_backend_pid()`).
+    public var backendPID: Int32 { PQbackendPID(self.handle) }
+
+    /// Runs one statement with `$1…$n` parameters bound by the server; values are never spliced into SQL text.
+    /// - Parameters:
+    ///   - sql: a single statement.
+    ///   - parameters: bound in order; nil binds SQL NULL.
+    /// - Returns: the rows (empty for commands).
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws(DatabaseError) -> PostgresRows {
+        let texts = parameters.map { $0?.postgresText }
+        let copies = texts.map { $0.flatMap { strdup($0) } }
+        defer { copies.forEach { free($0) } }
+        let result = copies.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
+            PQexecParams(self.handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
+        }
+        guard let result else {
+            throw self.connectionError(context: "PQexecParams returned NULL")
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK:
+            return PostgresRows(result: result)
+        case PGRES_COMMAND_OK:
+            return PostgresRows(affectedRows: Int(String(cString: PQcmdTuples(result))) ?? 0)
+        default:
+            guard let state = PQresultErrorField(result, CLibPQ_PG_DIAG_SQLSTATE) else {
+                throw self.connectionError(context: String(cString: PQresultErrorMessage(result)))
+            }
+            let primary = PQresultErrorField(result, CLibPQ_PG_DIAG_MESSAGE_PRIMARY).map { String(cString: $0) } ?? ""
+            throw DatabaseError.postgres(sqlState: String(cString: state), serverMessage: primary)
+        }
+    }
+
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    public func transaction<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
+        try self.query("BEGIN")
+        do {
+            let result = try body(self)
+            try self.query("COMMIT")
+            return result
+        } catch {
+            // A dead connection cannot roll back; the pool discards it because it is no longer idle.
+            _ = try? self.query("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Runs `body` in a transaction whose `app.current_tenant_id` is `tenant`, for row-level security.
+    ///
+    /// `set_config(..., true)` is transaction-local (`SET LOCAL`), so the tenant ends with the transaction and a
+    /// pooled connection never carries one request's tenant into the next.
+    public func transaction<Result>(tenant: TenantID, _ body: (PostgresConnection) throws -> Result) throws -> Result {
+        try self.transaction { connection in
+            try connection.query("SELECT set_config('app.current_tenant_id', $1, true)", [tenant.rawValue])
+            return try body(connection)
+        }
+    }
+
+    private func connectionError(context: String) -> DatabaseError {
+        let text = String(cString: PQerrorMessage(self.handle))
+        return DatabaseError(.unavailable, "The database is unavailable.", debugDetails: "\(context) \(text)", sqlState: "08006")
+    }
+}

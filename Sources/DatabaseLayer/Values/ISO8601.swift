@@ -1,0 +1,41 @@
+public import Foundation
+
+/// ISO 8601 formatting and parsing for timestamps in JSON (UTC, millisecond precision).
+public enum ISO8601 {
+    private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(identifier: "UTC")!)
+    private static let withoutFraction = Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!)
+
+    /// `2024-01-02T03:04:05.678Z`.
+    public static func format(_ date: Date) -> String { withFraction.format(date) }
+
+    /// Parses an ISO 8601 timestamp with or without fractional seconds and with `Z` or an offset; nil when invalid.
+    public static func parse(_ text: String) -> Date? {
+        if let date = try? withFraction.parse(text) { return date }
+        if let date = try? withoutFraction.parse(text) { return date }
+        // Fractions beyond milliseconds (PostgreSQL prints microseconds): drop the extra digits and retry.
+        if let dot = text.firstIndex(of: "."), let end = text[dot...].firstIndex(where: { !($0.isNumber || $0 == ".") }) {
+            let digits = text[text.index(after: dot)..<end]
+            if digits.count > 3 {
+                let trimmed = String(text[..<text.index(dot, offsetBy: 4)]) + text[end...]
+                return try? withFraction.parse(trimmed)
+            }
+        }
+        return nil
+    }
+
+    /// A JSONEncoder date strategy writing ISO 8601 with milliseconds.
+    public static let encodingStrategy: JSONEncoder.DateEncodingStrategy = .custom { date, encoder in
+        var container = encoder.singleValueContainer()
+        try container.encode(format(date))
+    }
+
+    /// A JSONDecoder date strategy accepting ISO 8601 with or without fractional seconds.
+    public static let decodingStrategy: JSONDecoder.DateDecodingStrategy = .custom { decoder in
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let date = parse(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected an ISO 8601 timestamp")
+        }
+        return date
+    }
+}

@@ -1,0 +1,5 @@
+import DatabaseLayer
+
+await ServiceLauncher.run(serviceName: "management-system-repo", logLevelVariable: nil) { environment, logger in
+    try await ManagementSystemApp.build(environment: environment, logger: logger)
+}
