@@ -7,8 +7,10 @@
 static const int CLibPQ_PG_DIAG_SQLSTATE = PG_DIAG_SQLSTATE;
 static const int CLibPQ_PG_DIAG_MESSAGE_PRIMARY = PG_DIAG_MESSAGE_PRIMARY;
 
-/// Non-blocking probe of an idle connection: a terminated backend leaves the socket readable (error + EOF),
-/// while a healthy idle one has nothing to read. Returns 1 when the connection is known dead.
+/// Non-blocking probe of an idle connection: a terminated backend leaves the socket readable (a FATAL message,
+/// then EOF), while a healthy idle one has nothing to read (we never LISTEN). Any unexpected byte therefore
+/// retires the connection: reading the FATAL message alone would still leave PQstatus at CONNECTION_OK.
+/// Returns 1 when the connection must not be reused.
 static inline int CLibPQ_idle_connection_is_dead(PGconn *conn) {
     if (PQstatus(conn) != CONNECTION_OK) return 1;
     int fd = PQsocket(conn);
@@ -16,9 +18,6 @@ static inline int CLibPQ_idle_connection_is_dead(PGconn *conn) {
     struct pollfd p = { .fd = fd, .events = POLLIN, .revents = 0 };
     int ready = poll(&p, 1, 0);
     if (ready < 0) return 1;
-    if (ready == 0) return 0;
-    if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) return 1;
-    if (PQconsumeInput(conn) == 0) return 1;
-    return PQstatus(conn) != CONNECTION_OK;
+    return ready != 0;
 }
 #endif

@@ -36,6 +36,7 @@ struct ManagementSystemConfiguration: Sendable {
         self.config = try MongoConfiguration(
             uri: "mongodb://\(credentials)\(host):\(port)/\(database)", database: database,
             maximumConnections: try environment.int("MONGO_POOL_MAX", default: 10, range: 1...500),
+            timeoutMilliseconds: try environment.int("MONGO_TIMEOUT_MS", default: 5000, range: 100...600_000),
             applicationName: self.http.serviceName, variable: "CONFIG_DB_HOST")
     }
 }

@@ -59,8 +59,8 @@ public struct ServiceEnvironment: Sendable {
         return value
     }
 
-    /// A TCP port, or `defaultValue` when unset.
+    /// A TCP port (0 asks the OS for a free one), or `defaultValue` when unset.
     public func port(_ name: String, default defaultValue: Int) throws(ConfigurationError) -> Int {
-        try self.int(name, default: defaultValue, range: 1...65535)
+        try self.int(name, default: defaultValue, range: 0...65535)
     }
 }

@@ -10,7 +10,7 @@ public final class ServiceRuntime {
     /// The service logger.
     public let logger: Logger
     /// The Prometheus registry behind `/metrics`.
-    public let metrics = ServiceMetrics()
+    public let metrics: ServiceMetrics
     /// Redis, when `REDIS_URL` is set.
     public let redis: RedisPool?
     private var services: [any Service] = []
@@ -20,7 +20,9 @@ public final class ServiceRuntime {
     public init(configuration: HTTPServiceConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        self.redis = configuration.redis.map { RedisPool(configuration: $0, logger: logger, metrics: nil) }
+        let metrics = ServiceMetrics()
+        self.metrics = metrics
+        self.redis = configuration.redis.map { RedisPool(configuration: $0, logger: logger, metrics: metrics) }
     }
 
     /// A PostgreSQL pool that runs with the service and is checked by `/health/ready` as `postgres:<database>`.

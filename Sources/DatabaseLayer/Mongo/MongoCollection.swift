@@ -272,11 +272,12 @@ public struct MongoCollection: Sendable {
         _ = try await self.pool.runCommand(command, database: self.database)
     }
 
-    /// Names of the collection's indexes.
-    public func indexNames() async throws -> [String] {
+    /// The collection's index descriptions (`key`, `name`, `unique`, …) as the server reports them.
+    ///
+    /// Match on `key` rather than `name`: nx-27017 renames indexes (`idx_<collection>_<field>`).
+    public func indexes() async throws -> [JSONObject] {
         let reply = try await self.pool.runCommand(["listIndexes": .string(self.name)], database: self.database)
-        let batch = reply["cursor"]?.objectValue?["firstBatch"]?.arrayValue ?? []
-        return batch.compactMap { $0.objectValue?["name"]?.stringValue }
+        return (reply["cursor"]?.objectValue?["firstBatch"]?.arrayValue ?? []).compactMap(\.objectValue)
     }
 
     /// Drops the collection (no error when it does not exist).
