@@ -12,7 +12,7 @@ What it measures, per service:
   * ready: wall time from just before fork/exec to the first 200 from
     GET /health/ready (polled every 2 ms on a new connection; the 200 must name
     the service, so a stranger on a reused port cannot answer for it). One
-    warm-up start first (it applies migrations and creates the store files;
+    warm-up start first (it creates the store files;
     reported as "first start"), then --runs timed starts, round-robin with the
     baseline so that machine noise hits all of them alike.
   * idle RSS: VmRSS from /proc/PID/status, 1 s after ready with no traffic
@@ -476,7 +476,7 @@ def run(args: argparse.Namespace) -> int:
     load_at_start = os.getloadavg()
     t0 = time.perf_counter()
     try:
-        log("warm-up: one start each (first start applies migrations)")
+        log("warm-up: one start each (first start creates the store files)")
         for name in names:
             one_start(launcher, results[name], "warm-up", timed=False)
         for round_no in range(1, args.runs + 1):
