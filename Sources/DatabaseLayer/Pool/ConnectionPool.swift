@@ -157,10 +157,15 @@ public final class ConnectionPool<Connection: PooledConnection>: Sendable {
                 }
                 return .wait
             }
+            let handoff: Handoff
             switch action {
-            case .fail:
-                throw self.shutDownError
-            case .reuse(let connection):
+            case .fail: throw self.shutDownError
+            case .reuse(let connection): handoff = .connection(connection)
+            case .openNew: handoff = .openNew
+            case .wait: handoff = try await self.waitForHandoff(deadline: deadline)
+            }
+            switch handoff {
+            case .connection(let connection):
                 if connection.isReusable {
                     self.onWait(ContinuousClock.now - start)
                     return connection
@@ -171,19 +176,6 @@ public final class ConnectionPool<Connection: PooledConnection>: Sendable {
                 let connection = try await self.openReserved()
                 self.onWait(ContinuousClock.now - start)
                 return connection
-            case .wait:
-                switch try await self.waitForHandoff(deadline: deadline) {
-                case .connection(let connection):
-                    if connection.isReusable {
-                        self.onWait(ContinuousClock.now - start)
-                        return connection
-                    }
-                    self.discard(connection)
-                case .openNew:
-                    let connection = try await self.openReserved()
-                    self.onWait(ContinuousClock.now - start)
-                    return connection
-                }
             }
         }
     }
