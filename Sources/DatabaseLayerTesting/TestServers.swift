@@ -71,6 +71,15 @@ public enum TestServers {
         return server
     }
 
+    /// The server that stores dates written by update operators as dates (secantusdb); nx-27017 0.8.1 turns them
+    /// into strings, so suites whose queries compare such dates (leases, backoff) run here.
+    public static func faithfulMongo() throws -> MongoTestServer {
+        guard let server = mongoServers.first(where: { $0.name == "secantusdb" && !$0.uri.isEmpty }) else {
+            throw TestServerMissing(variable: "TEST_MONGODB_URIS (secantusdb)")
+        }
+        return server
+    }
+
     /// A quiet logger for tests (`TEST_LOG_LEVEL` to see more).
     public static var logger: Logger {
         var logger = Logger(label: "test")

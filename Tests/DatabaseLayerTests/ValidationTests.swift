@@ -212,6 +212,12 @@ import Testing
         #expect(offset.timeIntervalSince1970 == 1_704_164_645)
     }
 
+    @Test func readsNxStringDates() throws {
+        let date = try #require(ISO8601.parse("2026-11-21 20:58:51.795000"))
+        #expect(ISO8601.format(date) == "2026-11-21T20:58:51.795Z")
+        #expect(ISO8601.parse("not a date") == nil)
+    }
+
     @Test func constantTimeComparison() {
         #expect(APIKeyMiddleware.constantTimeEquals(Array("abc".utf8), Array("abc".utf8)))
         #expect(!APIKeyMiddleware.constantTimeEquals(Array("abc".utf8), Array("abd".utf8)))

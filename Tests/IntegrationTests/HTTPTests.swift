@@ -163,7 +163,10 @@ struct ServiceBootTests {
         let withDatabase = { (database: String) in mongo.replacingOccurrences(of: "/?", with: "/\(database)?").hasSuffix("/") ? mongo + database : mongo.replacingOccurrences(of: "/?", with: "/\(database)?") }
 
         let tenant = try await Self.readiness(TenantManagementApp.build(
-            environment: serviceEnvironment(["TENANT_MONGODB_URI": mongo, "TENANT_SERVICE_PORT": "0", "TENANT_SERVICE_HOST": "127.0.0.1"]), logger: TestServers.logger))
+            environment: serviceEnvironment([
+                "TENANT_MONGODB_URI": mongo, "TENANT_SERVICE_PORT": "0", "TENANT_SERVICE_HOST": "127.0.0.1",
+                "TENANT_POSTGRES_URI": "postgresql://\(postgres.user)@\(postgres.host):\(postgres.port)/postgres",
+            ]), logger: TestServers.logger))
         #expect(Set(tenant.checks.keys).isSuperset(of: ["mongodb:tenant_registry"]))
 
         let user = try await Self.readiness(UserDataApp.build(

@@ -1,6 +1,6 @@
 public import Hummingbird
 public import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Assembles one service: its stores (as `Service`s with readiness checks), metrics, the optional Redis, and the
 /// HTTP application with the shared middleware. A service's `buildApplication` creates one and adds its routes.
@@ -39,6 +39,11 @@ public final class ServiceRuntime {
         self.services.append(pool)
         self.checks.append(ReadinessCheck(name: "mongodb:\(configuration.database)") { try await pool.ping() })
         return pool
+    }
+
+    /// Another `Service` to run with the application (started before the server, stopped after it drains).
+    public func addService(_ service: some Service) {
+        self.services.append(service)
     }
 
     /// A read-through cache namespace in Redis, or nil when Redis is not configured.

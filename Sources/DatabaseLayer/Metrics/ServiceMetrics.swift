@@ -9,7 +9,8 @@ public final class ServiceMetrics: DatabaseMetricsRecorder, Sendable {
     public let registry: PrometheusCollectorRegistry
     private let pools = NIOLockedValueBox<[(backend: String, name: String, statistics: @Sendable () -> ConnectionPoolStatistics)]>([])
 
-    static let latencyBuckets: [Duration] = [
+    /// Latency buckets from 1 ms to 10 s, shared by every duration histogram.
+    public static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
     ]

@@ -175,6 +175,11 @@ public final class MongoClientPool: Service, Sendable {
     /// Waits for graceful shutdown, then returns every client and destroys the libmongoc pool.
     public func run() async throws {
         try? await gracefulShutdown()
+        await self.shutdown()
+    }
+
+    /// Fails waiting callers and releases idle clients, for use outside a `ServiceGroup` (tools, tests).
+    public func shutdown() async {
         await self.clients.shutdown()
     }
 }

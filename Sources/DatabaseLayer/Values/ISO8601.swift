@@ -5,11 +5,17 @@ public enum ISO8601 {
     private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(identifier: "UTC")!)
     private static let withoutFraction = Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!)
 
-    /// `2024-01-02T03:04:05.678Z`.
-    public static func format(_ date: Date) -> String { withFraction.format(date) }
+    /// `2024-01-02T03:04:05.678Z`, rounded to the nearest millisecond (the formatter truncates, and a millisecond
+    /// value read back as a binary fraction can sit a hair below itself).
+    public static func format(_ date: Date) -> String { withFraction.format(date.addingTimeInterval(0.0005)) }
 
     /// Parses an ISO 8601 timestamp with or without fractional seconds and with `Z` or an offset; nil when invalid.
     public static func parse(_ text: String) -> Date? {
+        // nx-27017 0.8.1 stores a date written by an update operator as `2024-01-02 03:04:05.678000` (UTC, no
+        // zone): read that back as the date it was, so documents it touched stay decodable.
+        if text.utf8.count >= 19, !text.contains("T"), !text.hasSuffix("Z"), text.dropFirst(10).first == " " {
+            return parse(text.replacingOccurrences(of: " ", with: "T") + "Z")
+        }
         if let date = try? withFraction.parse(text) { return date }
         if let date = try? withoutFraction.parse(text) { return date }
         // Fractions beyond milliseconds (PostgreSQL prints microseconds): drop the extra digits and retry.
