@@ -26,8 +26,9 @@ test: ## All tests, debug and release, against throwaway servers; then the OpenA
 test-unit: ## Unit tests only (DatabaseLayerTests), no servers needed
 	swift test --filter DatabaseLayerTests
 
-bench: ## Run the benchmarks (scripts/bench.sh)
+bench: ## Run the benchmarks (scripts/bench.sh, scripts/bench-tasks.sh) and update docs/performance.md
 	bash scripts/bench.sh
+	bash scripts/bench-tasks.sh
 
 validate-openapi: ## Validate services/*/openapi.yaml
 	scripts/validate-openapi.sh

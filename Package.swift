@@ -13,6 +13,7 @@ let serviceDependencies: [Target.Dependency] = [
     "DatabaseLayer",
     .product(name: "Hummingbird", package: "hummingbird"),
     .product(name: "Logging", package: "swift-log"),
+    .product(name: "Prometheus", package: "swift-prometheus"),
     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
     .product(name: "UnixSignals", package: "swift-service-lifecycle"),
 ]
@@ -26,13 +27,18 @@ let services: [(target: String, product: String)] = [
     ("ManagementSystemService", "management-system-repo"),
 ]
 
+let serviceProducts: [Product] = services.map { .executable(name: $0.product, targets: [$0.target]) }
+let serviceTargets: [Target] = services.map {
+    .executableTarget(name: $0.target, dependencies: serviceDependencies, swiftSettings: swiftSettings)
+}
+
 let package = Package(
     name: "prismicx-data-services",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "DatabaseLayer", targets: ["DatabaseLayer"]),
         .library(name: "DatabaseLayerTesting", targets: ["DatabaseLayerTesting"]),
-    ] + services.map { .executable(name: $0.product, targets: [$0.target]) },
+    ] + serviceProducts,
     dependencies: [
         // ConfigurationSupport is left out: configuration names come verbatim from the reference, read by DatabaseLayer.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
@@ -41,6 +47,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
@@ -97,7 +104,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-    ] + services.map {
-        .executableTarget(name: $0.target, dependencies: serviceDependencies, swiftSettings: swiftSettings)
-    }
+        // `make bench`: claim-next + complete through the task service vs. the same calls straight to libmongoc.
+        .executableTarget(
+            name: "TaskQueueBenchmark",
+            dependencies: [
+                "DatabaseLayer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/TaskQueueBenchmark",
+            swiftSettings: swiftSettings
+        ),
+    ] + serviceTargets
 )

@@ -7,6 +7,8 @@ struct TaskRepositoryConfiguration: Sendable {
     var mongo: MongoConfiguration
     /// `MONGODB_TASKS_COLLECTION`.
     var tasksCollection: String
+    /// `TASK_RETRY_BASE_MS` / `TASK_RETRY_MAX_MS`: backoff after a retryable failure.
+    var retry: RetryPolicy
 
     init(environment: ServiceEnvironment) throws(ConfigurationError) {
         self.http = try HTTPServiceConfiguration(
@@ -19,5 +21,8 @@ struct TaskRepositoryConfiguration: Sendable {
         guard MongoName.isValidCollectionName(self.tasksCollection) else {
             throw ConfigurationError(variable: "MONGODB_TASKS_COLLECTION", reason: "must be a plain collection name")
         }
+        self.retry = RetryPolicy(
+            base: .milliseconds(try environment.int("TASK_RETRY_BASE_MS", default: 2_000, range: 1...3_600_000)),
+            cap: .milliseconds(try environment.int("TASK_RETRY_MAX_MS", default: 3_600_000, range: 1...86_400_000)))
     }
 }

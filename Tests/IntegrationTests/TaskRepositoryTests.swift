@@ -1,0 +1,268 @@
+@testable import DatabaseLayer
+import DatabaseLayerTesting
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+@testable import TaskRepositoryService
+import Testing
+
+/// One HTTP answer from the task service.
+struct TaskReply: Sendable {
+    var status: Int
+    var json: JSONObject
+
+    var taskID: String? { self.json["task_id"]?.stringValue }
+    var token: String? { self.json["claim_token"]?.stringValue }
+    var code: String? { self.json["code"]?.stringValue }
+    subscript(key: String) -> JSONValue? { self.json[key] }
+}
+
+/// Calls the task API with the test key, an optional tenant and a JSON body.
+func taskCall(
+    _ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, tenant: String? = nil, body: JSONValue? = nil,
+    rawBody: String? = nil, apiKey: String? = testAPIKey
+) async throws -> TaskReply {
+    var headers: HTTPFields = [.contentType: "application/json"]
+    if let apiKey { headers[.init("X-API-Key")!] = apiKey }
+    if let tenant { headers[.init("X-Tenant-ID")!] = tenant }
+    let text = rawBody ?? body?.jsonString
+    return try await client.execute(uri: path, method: method, headers: headers, body: text.map { ByteBuffer(string: $0) }) { response in
+        let data = Data(response.body.readableBytesView)
+        let object = data.isEmpty ? JSONObject() : (try JSONValue(jsonText: String(decoding: data, as: UTF8.self)).objectValue ?? JSONObject())
+        return TaskReply(status: Int(response.status.code), json: object)
+    }
+}
+
+/// A task service on its own database of the faithful MongoDB server, dropped afterwards.
+func withTaskService<Value>(
+    retryBaseMilliseconds: Int = 300, _ setup: TestingSetup = .router,
+    _ body: @escaping @Sendable (any TestClientProtocol, MongoCollection) async throws -> Value
+) async throws -> Value {
+    let server = try TestServers.faithfulMongo()
+    let database = TestServers.uniqueName("tasks")
+    let app = try await TaskRepositoryApp.build(
+        environment: serviceEnvironment([
+            "MONGODB_URI": server.uri, "MONGODB_DATABASE": database, "TASK_RETRY_BASE_MS": String(retryBaseMilliseconds),
+            "TASK_RETRY_MAX_MS": String(retryBaseMilliseconds * 4), "MAX_PAGE_SIZE": "50",
+        ]), logger: TestServers.logger)
+    let pool = try MongoClientPool(configuration: server.configuration(database: database), logger: TestServers.logger)
+    let collection = try pool.collection("tasks")
+    do {
+        let value = try await app.test(setup) { client in try await body(client, collection) }
+        try await pool.dropDatabase(database)
+        await pool.clients.shutdown()
+        return value
+    } catch {
+        try? await pool.dropDatabase(database)
+        await pool.clients.shutdown()
+        throw error
+    }
+}
+
+let sampleTask: JSONValue = [
+    "task_type": "GENERATIVE",
+    "request": ["content": ["text": "Generate a response to this query"], "metadata": ["user_id": "user123"]],
+    "template": ["service_type": "GENERATIVE", "parameters": ["model": "gpt-4", "max_tokens": 1024]],
+    "tags": ["service": "generative-service", "source": "agent-api"],
+]
+
+@Suite(.enabled(if: TestServers.mongoEnabled, TestServers.skipReason), .serialized)
+struct TaskRepositoryTests {
+    @Test func endpointsAndTheirErrors() async throws {
+        try await withTaskService { client, collection in
+            // Create.
+            let created = try await taskCall(client, .post, "/api/v1/tasks", body: sampleTask)
+            #expect(created.status == 201)
+            #expect(created["status"] == "pending")
+            #expect(created["attempts"] == 0)
+            #expect(created["max_attempts"] == 3)
+            #expect(created["priority"] == 0)
+            #expect(created["claim_token"] == nil)
+            #expect(created["attempts_remaining"] == nil)
+            let id = try #require(created.taskID)
+            #expect(UUID(uuidString: id) != nil)
+            #expect(try await taskCall(client, .post, "/api/v1/tasks", body: sampleTask, apiKey: nil).status == 401)
+            for (body, code) in [
+                (#"{"task_type":"X","status":"completed"}"#, "read_only_field"), (#"{"task_type":"X","task_id":"abc"}"#, "read_only_field"),
+                (#"{"task_type":5}"#, "invalid_body"), (#"{"task_type":"X","priority":"high"}"#, "invalid_body"), ("{not json", "invalid_body"),
+                (#"{"request":{}}"#, "invalid_body"), (#"{"task_type":"X","run_after":"yesterday"}"#, "invalid_body"),
+                (#"{"task_type":"X","max_attempts":0}"#, "invalid_input"), (#"{"task_type":"X","priority":5000}"#, "invalid_input"),
+                (#"{"task_type":"has space"}"#, "invalid_input"), (#"{"task_type":"X","request":{"$where":"1"}}"#, "invalid_input"),
+            ] {
+                let reply = try await taskCall(client, .post, "/api/v1/tasks", rawBody: body)
+                #expect(reply.status == 400, "\(body)")
+                #expect(reply.code == code, "\(body)")
+            }
+            #expect(try await collection.count() == 1, "rejected creates wrote nothing")
+
+            // Read.
+            #expect(try await taskCall(client, .get, "/api/v1/tasks/\(id)")["task_type"] == "GENERATIVE")
+            #expect(try await taskCall(client, .get, "/api/v1/tasks/not-a-uuid").code == "invalid_task_id")
+            #expect(try await taskCall(client, .get, "/api/v1/tasks/\(UUID().uuidString)").status == 404)
+
+            // List: ready queue, filters, bad input.
+            let low = try #require(try await taskCall(client, .post, "/api/v1/tasks", body: ["task_type": "OTHER", "priority": -1]).taskID)
+            let later = try await taskCall(client, .post, "/api/v1/tasks", body: ["task_type": "OTHER", "run_after": .date(Date().addingTimeInterval(3600))])
+            #expect(later.status == 201)
+            let ready = try await taskCall(client, .get, "/api/v1/tasks")
+            #expect(ready["tasks"]?.arrayValue?.compactMap { $0.objectValue?["task_id"]?.stringValue } == [id, low], "priority order, future tasks excluded")
+            #expect(try await taskCall(client, .get, "/api/v1/tasks?task_type=OTHER")["tasks"]?.arrayValue?.count == 1)
+            #expect(try await taskCall(client, .get, "/api/v1/tasks?service=generative-service")["tasks"]?.arrayValue?.count == 1)
+            #expect(try await taskCall(client, .get, "/api/v1/tasks?status=pending")["tasks"]?.arrayValue?.count == 3)
+            let firstPage = try await taskCall(client, .get, "/api/v1/tasks?status=pending&limit=2")
+            #expect(firstPage["tasks"]?.arrayValue?.count == 2)
+            #expect(firstPage["next"] == 2)
+            #expect(try await taskCall(client, .get, "/api/v1/tasks?status=pending&limit=2&offset=2")["next"] == .null)
+            #expect(try await taskCall(client, .get, "/api/v1/tasks?limit=1000")["limit"] == 50, "clamped to MAX_PAGE_SIZE")
+            #expect(try await taskCall(client, .get, "/api/v1/tasks?status=running").code == "invalid_query")
+            #expect(try await taskCall(client, .get, "/api/v1/tasks?limit=abc").code == "invalid_query")
+
+            // Update: only client-owned fields, only while pending.
+            let updated = try await taskCall(client, .put, "/api/v1/tasks/\(low)", body: ["priority": 10, "tags": ["service": "x"]])
+            #expect(updated.status == 200)
+            #expect(updated["priority"] == 10)
+            #expect(try await taskCall(client, .put, "/api/v1/tasks/\(low)", body: ["status": "completed"]).code == "read_only_field")
+            #expect(try await taskCall(client, .put, "/api/v1/tasks/\(low)", body: ["attempts": 0]).code == "read_only_field")
+            #expect(try await taskCall(client, .put, "/api/v1/tasks/\(UUID().uuidString)", body: ["priority": 1]).status == 404)
+
+            // Claim by id, heartbeat, complete.
+            #expect(try await taskCall(client, .post, "/api/v1/tasks/\(id)/claim", body: ["worker_id": "w1", "lease_seconds": 0]).status == 400)
+            #expect(try await taskCall(client, .post, "/api/v1/tasks/\(id)/claim", body: ["lease_seconds": 30]).status == 400)
+            #expect(try await taskCall(client, .post, "/api/v1/tasks/\(UUID().uuidString)/claim", body: ["worker_id": "w1", "lease_seconds": 30]).status == 404)
+            let claim = try await taskCall(client, .post, "/api/v1/tasks/\(id)/claim", body: ["worker_id": "w1", "lease_seconds": 30])
+            #expect(claim.status == 200)
+            #expect(claim["status"] == "claimed")
+            #expect(claim["claimed_by"] == "w1")
+            #expect(claim["attempts"] == 1)
+            let token = try #require(claim.token)
+            #expect(try await taskCall(client, .post, "/api/v1/tasks/\(id)/claim", body: ["worker_id": "w2", "lease_seconds": 30]).status == 409)
+            #expect(try await taskCall(client, .put, "/api/v1/tasks/\(id)", body: ["priority": 1]).status == 409, "claimed tasks cannot be edited")
+            #expect(try await taskCall(client, .get, "/api/v1/tasks/\(id)")["claim_token"] == nil, "reads never reveal the token")
+            let wrong = UUID().uuidString.lowercased()
+            #expect(try await taskCall(client, .post, "/api/v1/tasks/\(id)/heartbeat", body: ["claim_token": .string(wrong), "lease_seconds": 60]).status == 409)
+            #expect(try await taskCall(client, .post, "/api/v1/tasks/\(id)/heartbeat", body: ["claim_token": "x", "lease_seconds": 60]).status == 400)
+            let beat = try await taskCall(client, .post, "/api/v1/tasks/\(id)/heartbeat", body: ["claim_token": .string(token), "lease_seconds": 60])
+            #expect(beat.status == 200)
+            #expect(beat["lease_expires_at"] != claim["lease_expires_at"])
+            #expect(try await taskCall(client, .post, "/api/v1/tasks/\(id)/complete", body: ["claim_token": .string(wrong)]).status == 409)
+            let done = try await taskCall(client, .post, "/api/v1/tasks/\(id)/complete", body: ["claim_token": .string(token), "result": ["answer": 42]])
+            #expect(done.status == 200)
+            #expect(done["status"] == "completed")
+            #expect(done["result"]?.objectValue?["answer"] == 42)
+            #expect(done["completed_at"]?.stringValue != nil)
+            #expect(try await taskCall(client, .post, "/api/v1/tasks/\(id)/complete", body: ["claim_token": .string(token)]).status == 409, "no second completion")
+            #expect(try await taskCall(client, .post, "/api/v1/tasks/\(id)/fail", body: ["claim_token": .string(token), "error": "x"]).status == 409)
+
+            // Delete.
+            #expect(try await taskCall(client, .delete, "/api/v1/tasks/\(id)").status == 204)
+            #expect(try await taskCall(client, .delete, "/api/v1/tasks/\(id)").status == 404)
+            #expect(try await taskCall(client, .get, "/api/v1/tasks/\(id)").status == 404)
+        }
+    }
+
+    @Test func idempotentCreate() async throws {
+        try await withTaskService { client, collection in
+            var body = sampleTask.objectValue!
+            body["idempotency_key"] = "order-42"
+            let first = try await taskCall(client, .post, "/api/v1/tasks", tenant: "acme", body: .object(body))
+            let second = try await taskCall(client, .post, "/api/v1/tasks", tenant: "acme", body: .object(body))
+            #expect(first.status == 201)
+            #expect(second.status == 200)
+            #expect(second.taskID == first.taskID)
+            #expect(try await taskCall(client, .post, "/api/v1/tasks", tenant: "other", body: .object(body)).status == 201, "keys are per tenant")
+            // Keyless tasks of one tenant never collide (the index is partial, not sparse).
+            #expect(try await taskCall(client, .post, "/api/v1/tasks", tenant: "acme", body: sampleTask).status == 201)
+            #expect(try await taskCall(client, .post, "/api/v1/tasks", tenant: "acme", body: sampleTask).status == 201)
+            // Racing creates with one new key: exactly one 201, everyone gets the same task.
+            body["idempotency_key"] = "race"
+            let raceBody = body
+            let replies = try await withThrowingTaskGroup(of: TaskReply.self) { group in
+                for _ in 0..<10 { group.addTask { try await taskCall(client, .post, "/api/v1/tasks", tenant: "acme", body: .object(raceBody)) } }
+                return try await group.reduce(into: [TaskReply]()) { $0.append($1) }
+            }
+            #expect(replies.filter { $0.status == 201 }.count == 1)
+            #expect(replies.allSatisfy { $0.status == 201 || $0.status == 200 })
+            #expect(Set(replies.compactMap(\.taskID)).count == 1)
+            #expect(try await collection.count(["idempotency_key": ["$eq": "race"]]) == 1)
+        }
+    }
+
+    @Test func leaseExpiryReclaimAndStaleClaimer() async throws {
+        try await withTaskService { client, _ in
+            let id = try #require(try await taskCall(client, .post, "/api/v1/tasks", body: sampleTask).taskID)
+            let first = try await taskCall(client, .post, "/api/v1/tasks/\(id)/claim", body: ["worker_id": "slow", "lease_seconds": 1])
+            let staleToken = try #require(first.token)
+            #expect(try await taskCall(client, .get, "/api/v1/tasks")["tasks"]?.arrayValue?.isEmpty == true, "a live lease is not ready")
+            try await Task.sleep(for: .milliseconds(1300))
+            #expect(try await taskCall(client, .get, "/api/v1/tasks")["tasks"]?.arrayValue?.count == 1, "an expired lease is ready again")
+            let second = try await taskCall(client, .post, "/api/v1/tasks/claim", body: ["worker_id": "fast", "lease_seconds": 30])
+            #expect(second.status == 200)
+            #expect(second.taskID == id)
+            #expect(second["attempts"] == 2)
+            #expect(second["claimed_by"] == "fast")
+            let token = try #require(second.token)
+            #expect(token != staleToken)
+            let stale = try await taskCall(client, .post, "/api/v1/tasks/\(id)/complete", body: ["claim_token": .string(staleToken), "result": "late"])
+            #expect(stale.status == 409)
+            #expect(try await taskCall(client, .post, "/api/v1/tasks/\(id)/heartbeat", body: ["claim_token": .string(staleToken), "lease_seconds": 30]).status == 409)
+            let task = try await taskCall(client, .get, "/api/v1/tasks/\(id)")
+            #expect(task["status"] == "claimed" && task["claimed_by"] == "fast", "the stale claimer changed nothing")
+            #expect(try await taskCall(client, .post, "/api/v1/tasks/\(id)/complete", body: ["claim_token": .string(token)]).status == 200)
+        }
+    }
+
+    @Test func retryBackoffAndFinalFailure() async throws {
+        try await withTaskService(retryBaseMilliseconds: 400) { client, _ in
+            let id = try #require(try await taskCall(client, .post, "/api/v1/tasks", body: ["task_type": "FLAKY", "max_attempts": 2]).taskID)
+            let claim = try await taskCall(client, .post, "/api/v1/tasks/claim", body: ["worker_id": "w", "lease_seconds": 30])
+            let before = Date()
+            let failed = try await taskCall(client, .post, "/api/v1/tasks/\(id)/fail", body: ["claim_token": .string(try #require(claim.token)), "error": "timeout"])
+            #expect(failed.status == 200)
+            #expect(failed["status"] == "pending", "retryable with attempts left goes back to the queue")
+            let runAfter = try #require(failed["run_after"]?.stringValue.flatMap(ISO8601.parse))
+            #expect(runAfter > before.addingTimeInterval(0.15), "pushed by backoff (jittered half of 400 ms at least)")
+            #expect(failed["errors"]?.arrayValue?.count == 1)
+            #expect(try await taskCall(client, .post, "/api/v1/tasks/claim", body: ["worker_id": "w", "lease_seconds": 30]).status == 204, "not due yet")
+            #expect(try await taskCall(client, .post, "/api/v1/tasks/\(id)/claim", body: ["worker_id": "w", "lease_seconds": 30]).status == 409)
+            try await Task.sleep(until: .now + .milliseconds(Int64(max(0, runAfter.timeIntervalSinceNow) * 1000) + 50))
+            let again = try await taskCall(client, .post, "/api/v1/tasks/claim", body: ["worker_id": "w", "lease_seconds": 30])
+            #expect(again.status == 200)
+            #expect(again["attempts"] == 2)
+            let final = try await taskCall(client, .post, "/api/v1/tasks/\(id)/fail", body: ["claim_token": .string(try #require(again.token)), "error": "timeout again"])
+            #expect(final["status"] == "failed", "no attempts left")
+            #expect(final["errors"]?.arrayValue?.compactMap { $0.objectValue?["error"]?.stringValue } == ["timeout", "timeout again"])
+            #expect(final["completed_at"]?.stringValue != nil)
+
+            let fatal = try #require(try await taskCall(client, .post, "/api/v1/tasks", body: ["task_type": "BAD"]).taskID)
+            let held = try await taskCall(client, .post, "/api/v1/tasks/\(fatal)/claim", body: ["worker_id": "w", "lease_seconds": 30])
+            let noRetry = try await taskCall(
+                client, .post, "/api/v1/tasks/\(fatal)/fail", body: ["claim_token": .string(try #require(held.token)), "error": "bad input", "retryable": false])
+            #expect(noRetry["status"] == "failed", "non-retryable fails at once")
+        }
+    }
+
+    @Test func tenantsCannotTouchEachOthersTasks() async throws {
+        try await withTaskService { client, collection in
+            let mine = try #require(try await taskCall(client, .post, "/api/v1/tasks", tenant: "tenant-a", body: sampleTask).taskID)
+            _ = try await taskCall(client, .post, "/api/v1/tasks", body: sampleTask)
+            #expect(try await collection.count(["tenant_id": ["$eq": "tenant-a"]]) == 1)
+            #expect(try await taskCall(client, .get, "/api/v1/tasks/\(mine)", tenant: "tenant-b").status == 404)
+            #expect(try await taskCall(client, .get, "/api/v1/tasks/\(mine)").status == 404, "no tenant sees only tenant-less tasks")
+            #expect(try await taskCall(client, .get, "/api/v1/tasks", tenant: "tenant-b")["tasks"]?.arrayValue?.isEmpty == true)
+            #expect(try await taskCall(client, .post, "/api/v1/tasks/\(mine)/claim", tenant: "tenant-b", body: ["worker_id": "w", "lease_seconds": 30]).status == 404)
+            #expect(try await taskCall(client, .post, "/api/v1/tasks/claim", tenant: "tenant-b", body: ["worker_id": "w", "lease_seconds": 30]).status == 204)
+            #expect(try await taskCall(client, .put, "/api/v1/tasks/\(mine)", tenant: "tenant-b", body: ["priority": 9]).status == 404)
+            #expect(try await taskCall(client, .delete, "/api/v1/tasks/\(mine)", tenant: "tenant-b").status == 404)
+            #expect(try await taskCall(client, .get, "/api/v1/tasks/\(mine)", tenant: "tenant-a")["priority"] == 0, "unchanged")
+            #expect(try await taskCall(client, .get, "/api/v1/tasks", tenant: "tenant-a")["tasks"]?.arrayValue?.count == 1)
+            let claimed = try await taskCall(client, .post, "/api/v1/tasks/claim", tenant: "tenant-a", body: ["worker_id": "w", "lease_seconds": 30])
+            #expect(claimed.taskID == mine)
+            #expect(
+                try await taskCall(client, .post, "/api/v1/tasks/\(mine)/complete", tenant: "tenant-b", body: ["claim_token": .string(claimed.token ?? "")]).status == 404,
+                "even with the token, another tenant cannot finish it")
+            #expect(try await taskCall(client, .get, "/api/v1/tasks", tenant: "Bad Tenant").code == "invalid_tenant")
+        }
+    }
+}
