@@ -31,7 +31,7 @@ for entry in "${servers[@]}"; do
     uri=${entry#*=}
     count=$TASKS
     # secantusdb is faithful but slow under concurrent writes: a smaller run keeps `make bench` short.
-    [[ $name == secantusdb ]] && count=$((TASKS / 4))
+    [[ $name == secantusdb ]] && count=$((TASKS / 10))
     port=$(free_port)
     database="bench_tasks_$RANDOM"
     env -i PATH="$PATH" API_KEY=bench_api_key_123 MONGODB_URI="$uri" MONGODB_DATABASE="$database" HOST=127.0.0.1 PORT="$port" \

@@ -162,24 +162,13 @@ enum TaskValidation {
         return value
     }
 
-    static func leaseSeconds(_ value: Int) throws -> Int {
-        guard TaskLimits.leaseSeconds.contains(value) else {
-            throw APIError.badRequest("lease_seconds must be between \(TaskLimits.leaseSeconds.lowerBound) and \(TaskLimits.leaseSeconds.upperBound).")
-        }
-        return value
-    }
+    static func leaseSeconds(_ value: Int) throws -> Int { try self.value(value, in: TaskLimits.leaseSeconds, field: "lease_seconds") }
+    static func priority(_ value: Int) throws -> Int { try self.value(value, in: TaskLimits.priority, field: "priority") }
+    static func maxAttempts(_ value: Int) throws -> Int { try self.value(value, in: TaskLimits.maxAttempts, field: "max_attempts") }
 
-    static func priority(_ value: Int) throws -> Int {
-        guard TaskLimits.priority.contains(value) else {
-            throw APIError.badRequest("priority must be between \(TaskLimits.priority.lowerBound) and \(TaskLimits.priority.upperBound).")
-        }
-        return value
-    }
-
-    static func maxAttempts(_ value: Int) throws -> Int {
-        guard TaskLimits.maxAttempts.contains(value) else {
-            throw APIError.badRequest("max_attempts must be between \(TaskLimits.maxAttempts.lowerBound) and \(TaskLimits.maxAttempts.upperBound).")
-        }
+    /// `value` when it lies in `range`, else a 400 naming the field and the range.
+    private static func value(_ value: Int, in range: ClosedRange<Int>, field: String) throws -> Int {
+        guard range.contains(value) else { throw APIError.badRequest("\(field) must be between \(range.lowerBound) and \(range.upperBound).") }
         return value
     }
 
