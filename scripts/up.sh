@@ -49,6 +49,7 @@ service_env() {
         printf '%s\n' \
             "TENANT_MONGODB_URI=$mongo" \
             "TENANT_REGISTRY_DB=tenant_registry" \
+            "TENANT_POSTGRES_URI=postgresql://postgres@$pg:$pg_port/management_system_repository" \
             "TENANT_SERVICE_HOST=127.0.0.1" \
             "TENANT_SERVICE_PORT=$port" \
             "TENANT_SERVICE_LOG_LEVEL=INFO" \

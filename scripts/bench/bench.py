@@ -113,6 +113,7 @@ def service_env(name: str, port: int, stores: Stores, api_key: str) -> dict[str,
         env.update(
             TENANT_MONGODB_URI=mongo,
             TENANT_REGISTRY_DB="tenant_registry",
+            TENANT_POSTGRES_URI=f"postgresql://postgres@{pg_host}:{pg_port}/management_system_repository",
             TENANT_SERVICE_HOST="127.0.0.1",
             TENANT_SERVICE_PORT=str(port),
         )
