@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # down.sh: stop the local platform that up.sh started (`make down`): the
-# services, then nx-27017, Redis and PostgreSQL. Only processes named by
+# services, then SecantusDB, Redis and PostgreSQL. Only processes named by
 # up.sh's PID files (and the .data/postgres cluster) are touched; .data stays.
 # Safe to run when nothing is running.
 set -euo pipefail
@@ -19,11 +19,14 @@ shopt -s nullglob
 # line contains it, and drops stale files.
 for pidfile in "$PIDS"/*.pid; do
     name=$(basename -- "$pidfile" .pid)
-    case $name in redis | nx-27017) continue ;; esac
+    case $name in redis | nx-27017 | secantusdb) continue ;; esac
     if live_pid "$pidfile" "$name" >/dev/null; then note "stopping $name"; fi
     stop_pidfile "$pidfile" "$name" 15
 done
 
+if live_pid "$PIDS/secantusdb.pid" secantusd >/dev/null; then note "stopping SecantusDB"; fi
+stop_pidfile "$PIDS/secantusdb.pid" secantusd
+# Stacks started before the switch to SecantusDB ran nx-27017.
 if live_pid "$PIDS/nx-27017.pid" nx-27017 >/dev/null; then note "stopping nx-27017"; fi
 stop_pidfile "$PIDS/nx-27017.pid" nx-27017
 if live_pid "$PIDS/redis.pid" redis-server >/dev/null; then note "stopping Redis"; fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# up.sh: start the local platform (`make up`): PostgreSQL, Redis and nx-27017
+# up.sh: start the local platform (`make up`): PostgreSQL, Redis and SecantusDB
 # with their data in .data/, then the five services built by SwiftPM.
 # Running it again starts only what is not running yet. Stop with down.sh.
 #
@@ -115,7 +115,7 @@ health_ready() {
 
 # ------------------------------------------------------------------ servers
 start_servers() {
-    mkdir -p -- "$DATA/redis" "$DATA/mongo" "$LOGS" "$PIDS"
+    mkdir -p -- "$DATA/redis" "$DATA/secantus" "$LOGS" "$PIDS"
 
     if pg_running "$DATA/postgres"; then
         local running_port
@@ -152,11 +152,13 @@ start_servers() {
             "$LOGS/redis.log" "$PIDS/redis.pid"
     fi
 
-    if live_pid "$PIDS/nx-27017.pid" nx-27017 >/dev/null; then
-        note "nx-27017 already running"
+    # SecantusDB, not nx-27017: nx-27017 0.8.1 stores dates written by updates as strings, so task leases and
+    # retry backoff would never expire (see services/task-repo-service/README.md).
+    if live_pid "$PIDS/secantusdb.pid" secantusd >/dev/null; then
+        note "SecantusDB already running"
     else
-        note "starting nx-27017 on 127.0.0.1:$LOCAL_MONGO_PORT"
-        start_mongo_nx "$DATA/mongo" "$LOCAL_MONGO_PORT" "$LOGS/nx-27017.log" "$PIDS/nx-27017.pid"
+        note "starting SecantusDB on 127.0.0.1:$LOCAL_MONGO_PORT"
+        start_mongo_secantus "$DATA/secantus" "$LOCAL_MONGO_PORT" "$LOGS/secantusdb.log" "$PIDS/secantusdb.pid"
     fi
 }
 
@@ -203,4 +205,4 @@ for svc in "${SERVICES[@]}"; do
 done
 printf '  %-28s postgresql://postgres@127.0.0.1:%s/postgres\n' PostgreSQL "$LOCAL_PG_PORT"
 printf '  %-28s redis://:%s@127.0.0.1:%s/0\n' Redis "$LOCAL_REDIS_PASSWORD" "$LOCAL_REDIS_PORT"
-printf '  %-28s mongodb://127.0.0.1:%s\n' nx-27017 "$LOCAL_MONGO_PORT"
+printf '  %-28s mongodb://127.0.0.1:%s\n' SecantusDB "$LOCAL_MONGO_PORT"
