@@ -12,7 +12,7 @@ struct TenantRoutes: Sendable {
     /// Registers the routes on `router`.
     func add(to router: Router<ServiceRequestContext>) {
         router.get("/api/v1/tenants") { request, _ -> Page<TenantResponse> in
-            let query = Self.query(request)
+            let query = request.queryDictionary
             return try await self.manager.tenants(
                 filter: TenantListFilter(query: query), page: PageRequest(query: query, maxPageSize: self.maxPageSize))
         }
@@ -42,7 +42,7 @@ struct TenantRoutes: Sendable {
             try await self.manager.databaseReport(try Self.tenantID(context))
         }
         router.get("/api/v1/databases") { request, _ -> Page<TenantDatabaseResponse> in
-            let query = Self.query(request)
+            let query = request.queryDictionary
             return try await self.manager.databases(
                 filter: TenantDatabaseListFilter(query: query), page: PageRequest(query: query, maxPageSize: self.maxPageSize))
         }
@@ -56,12 +56,5 @@ struct TenantRoutes: Sendable {
     /// The validated `{tenant_id}` path parameter (`400 invalid_tenant` otherwise, before anything is read).
     static func tenantID(_ context: ServiceRequestContext) throws -> TenantID {
         try TenantValidation.tenantID(try context.parameters.require("tenant_id"))
-    }
-
-    /// The query string as a dictionary (the last value wins for a repeated key).
-    static func query(_ request: Request) -> [String: String] {
-        var query: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
-        return query
     }
 }

@@ -36,9 +36,7 @@ public struct PageRequest: Sendable, Equatable {
 
     /// Parses the request's query string.
     public init(request: Request, maxPageSize: Int, defaultLimit: Int = 20) throws {
-        var query: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
-        try self.init(query: query, maxPageSize: maxPageSize, defaultLimit: defaultLimit)
+        try self.init(query: request.queryDictionary, maxPageSize: maxPageSize, defaultLimit: defaultLimit)
     }
 }
 
@@ -59,5 +57,14 @@ public struct Page<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
         self.total = total
         self.limit = request.limit
         self.offset = request.offset
+    }
+}
+
+extension Request {
+    /// The query string as a dictionary; for a repeated key the last value wins.
+    public var queryDictionary: [String: String] {
+        var query: [String: String] = [:]
+        for (key, value) in self.uri.queryParameters { query[String(key)] = String(value) }
+        return query
     }
 }
