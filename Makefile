@@ -23,8 +23,8 @@ down: ## Stop what `make up` started (keeps .data/)
 test: ## All tests, debug and release, against throwaway servers; then the OpenAPI specs
 	scripts/with-test-servers.sh scripts/run-tests.sh
 
-test-unit: ## Unit tests only (DatabaseLayerTests), no servers needed
-	swift test --filter DatabaseLayerTests
+test-unit: ## Tests that need no server (DatabaseLayerTests and every *UnitTests suite)
+	swift test --skip IntegrationTests
 
 bench: ## Run the benchmarks (scripts/bench.sh, scripts/bench-tasks.sh) and update docs/performance.md
 	bash scripts/bench.sh

@@ -32,6 +32,25 @@ let serviceTargets: [Target] = services.map {
     .executableTarget(name: $0.target, dependencies: serviceDependencies, swiftSettings: swiftSettings)
 }
 
+/// What every test target links: the shared test helpers, Hummingbird's test client and Swift Testing's host.
+let testDependencies: [Target.Dependency] = [
+    "DatabaseLayer", "DatabaseLayerTesting",
+    .product(name: "Hummingbird", package: "hummingbird"),
+    .product(name: "HummingbirdTesting", package: "hummingbird"),
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+]
+
+/// One test target per service (`<Target>Tests`), plus DatabaseLayer's integration suite against the real servers.
+/// Suites that need no server are named `…UnitTests` or live in DatabaseLayerTests, so `make test-unit` can run
+/// them alone; suites that need servers are named `…IntegrationTests`.
+let serviceTestTargets: [Target] = services.map {
+    .testTarget(name: "\($0.target)Tests", dependencies: testDependencies + [.target(name: $0.target)], swiftSettings: swiftSettings)
+} + [
+    .testTarget(name: "DatabaseLayerIntegrationTests", dependencies: testDependencies, swiftSettings: swiftSettings)
+]
+
 let package = Package(
     name: "prismicx-data-services",
     platforms: [.macOS(.v15)],
@@ -78,6 +97,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -88,19 +108,6 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "IntegrationTests",
-            dependencies: [
-                "DatabaseLayer", "DatabaseLayerTesting",
-                "TenantManagementService", "UserDataService", "TaskRepositoryService",
-                "CategoryRepositoryService", "ManagementSystemService",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -117,5 +124,5 @@ let package = Package(
             path: "Benchmarks/TaskQueueBenchmark",
             swiftSettings: swiftSettings
         ),
-    ] + serviceTargets
+    ] + serviceTargets + serviceTestTargets
 )

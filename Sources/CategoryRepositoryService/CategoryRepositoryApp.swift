@@ -1,13 +1,11 @@
 import DatabaseLayer
 import Hummingbird
-import Logging
 
 /// Builds the category repository service: MongoDB `category_repository`.
-enum CategoryRepositoryApp {
-    static func build(environment: ServiceEnvironment, logger: Logger) async throws -> some ApplicationProtocol {
-        let configuration = try CategoryRepositoryConfiguration(environment: environment)
-        let runtime = ServiceRuntime(configuration: configuration.http, logger: logger)
+enum CategoryRepositoryApp: ServiceApplication {
+    static func build(configuration: CategoryRepositoryConfiguration, runtime: ServiceRuntime) async throws -> RouteCollection<ServiceRequestContext> {
+        let routes = RouteCollection(context: ServiceRequestContext.self)
         _ = try runtime.mongo(configuration.mongo)
-        return runtime.makeApplication(router: runtime.makeRouter())
+        return routes
     }
 }

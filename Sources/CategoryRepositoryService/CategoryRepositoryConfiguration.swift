@@ -1,7 +1,10 @@
 import DatabaseLayer
 
 /// The variables of seed 000, "Category Repository Service".
-struct CategoryRepositoryConfiguration: Sendable {
+struct CategoryRepositoryConfiguration: ServiceConfiguration {
+    /// Name, listen variables and log-level variable from the reference.
+    static let descriptor = ServiceDescriptor(name: "category-repository-service", defaultPort: 8080)
+
     var http: HTTPServiceConfiguration
     /// `MONGODB_URI` + `MONGODB_DATABASE`.
     var mongo: MongoConfiguration
@@ -14,20 +17,14 @@ struct CategoryRepositoryConfiguration: Sendable {
         ("MONGODB_ENTITY_ASSIGNMENTS_COLLECTION", "entity_assignments"),
     ]
 
-    init(environment: ServiceEnvironment) throws(ConfigurationError) {
-        self.http = try HTTPServiceConfiguration(
-            environment: environment, defaultServiceName: "category-repository-service", hostVariable: "HOST", portVariable: "PORT",
-            defaultPort: 8080, logLevelVariable: nil)
+    init(environment: ServiceEnvironment, http: HTTPServiceConfiguration) throws(ConfigurationError) {
+        self.http = http
         self.mongo = try MongoConfiguration(
             environment: environment, uriVariable: "MONGODB_URI",
             database: environment.string("MONGODB_DATABASE", default: "category_repository"), applicationName: self.http.serviceName)
         var collections: [String: String] = [:]
         for (variable, defaultName) in Self.collectionVariables {
-            let name = environment.string(variable, default: defaultName)
-            guard MongoName.isValidCollectionName(name) else {
-                throw ConfigurationError(variable: variable, reason: "must be a plain collection name")
-            }
-            collections[variable] = name
+            collections[variable] = try environment.collectionName(variable, default: defaultName)
         }
         self.collections = collections
     }

@@ -2,27 +2,25 @@ import DatabaseLayer
 import Foundation
 
 /// The variables of seed 000, "Management System Repository".
-struct ManagementSystemConfiguration: Sendable {
+struct ManagementSystemConfiguration: ServiceConfiguration {
+    /// Name, listen variables and log-level variable from the reference.
+    static let descriptor = ServiceDescriptor(name: "management-system-repo", defaultPort: 8080)
+
     var http: HTTPServiceConfiguration
     /// `SYSTEM_DB_*`: PostgreSQL `management_system_repository`.
     var systems: PostgresConfiguration
     /// `CONFIG_DB_*`: MongoDB `config_db`.
     var config: MongoConfiguration
 
-    init(environment: ServiceEnvironment) throws(ConfigurationError) {
-        self.http = try HTTPServiceConfiguration(
-            environment: environment, defaultServiceName: "management-system-repo", hostVariable: "HOST", portVariable: "PORT",
-            defaultPort: 8080, logLevelVariable: nil)
+    init(environment: ServiceEnvironment, http: HTTPServiceConfiguration) throws(ConfigurationError) {
+        self.http = http
         self.systems = try PostgresConfiguration(
             environment: environment, prefix: "SYSTEM_DB", applicationName: self.http.serviceName,
             pool: try ConnectionPoolConfiguration.postgres(environment: environment))
         // The reference gives the config store as parts, not a URI: assemble one, percent-encoding the credentials.
         let host = try environment.required("CONFIG_DB_HOST")
         let port = try environment.port("CONFIG_DB_PORT", default: 27017)
-        let database = environment.string("CONFIG_DB_NAME", default: "config_db")
-        guard MongoName.isValidDatabaseName(database) else {
-            throw ConfigurationError(variable: "CONFIG_DB_NAME", reason: "must be a plain database name")
-        }
+        let database = try environment.databaseName("CONFIG_DB_NAME", default: "config_db")
         guard !host.contains(where: { "/@?#,".contains($0) }) else {
             throw ConfigurationError(variable: "CONFIG_DB_HOST", reason: "must be a host name or address")
         }

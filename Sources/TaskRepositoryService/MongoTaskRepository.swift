@@ -52,7 +52,9 @@ struct MongoTaskRepository: Sendable {
     /// Excludes MongoDB's `_id`, which clients never see.
     static let projection: JSONObject = ["_id": 0]
     /// Highest priority first, then oldest, then by id so that ties have a stable order.
-    static let queueOrder: JSONObject = ["priority": -1, "created_at": 1, "task_id": 1]
+    static let queueKeyset = MongoKeyset([.init("priority", ascending: false), .init("created_at"), .init("task_id")])
+    /// The queue order as a sort document.
+    static let queueOrder: JSONObject = queueKeyset.sort
 
     /// The indexes of the issue: ready queue, `task_id` unique, `(tenant_id, idempotency_key)` unique where a key exists.
     static let indexes: [MongoIndex] = [
@@ -102,11 +104,11 @@ struct MongoTaskRepository: Sendable {
         return ["$or": [.object(pending), .object(expired)]]
     }
 
-    /// A page of tasks in queue order.
+    /// A page of tasks in queue order (up to `page.limit + 1`, see ``Page``).
     func list(scope: TaskScope, status: TaskStatus?, filter: TaskQueueFilter, page: PageRequest, now: Date) async throws -> [TaskItem] {
         try await self.collection.find(
-            self.listFilter(scope: scope, status: status, filter: filter, now: now),
-            options: .init(sort: Self.queueOrder, skip: page.offset, limit: page.limit, projection: Self.projection)
+            try Self.queueKeyset.filter(self.listFilter(scope: scope, status: status, filter: filter, now: now), after: page.cursor),
+            options: .init(sort: Self.queueOrder, limit: page.limit + 1, projection: Self.projection)
         ).map { try $0.decode(TaskItem.self) }
     }
 

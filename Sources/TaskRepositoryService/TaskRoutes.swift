@@ -11,7 +11,7 @@ struct TaskRoutes: Sendable {
     let maxPageSize: Int
 
     /// Registers every route.
-    func add(to router: Router<ServiceRequestContext>) {
+    func add(to router: some RouterMethods<ServiceRequestContext>) {
         let tasks = router.group("/api/v1/tasks")
         tasks.post(use: self.create)
         tasks.get(use: self.list)
@@ -64,9 +64,11 @@ struct TaskRoutes: Sendable {
             taskType: try query["task_type"].map { try TaskValidation.identifier(String($0), field: "task_type") },
             service: try query["service"].map { try TaskValidation.identifier(String($0), field: "service") })
         let tasks = try await self.repository.list(scope: TaskScope(tenant: context.tenant), status: status, filter: filter, page: page, now: Date())
-        // A full page may have more behind it; the next offset is the cursor (bounded by PageRequest.maximumOffset).
-        let next: JSONValue = tasks.count == page.limit && page.offset + page.limit <= PageRequest.maximumOffset ? .int(Int64(page.offset + page.limit)) : .null
-        let body: JSONObject = ["tasks": .array(try tasks.map { .object(try $0.publicView()) }), "next": next, "limit": .int(Int64(page.limit))]
+        let result = Page(rows: tasks, request: page) { PageCursor(values: [.int(Int64($0.priority)), .date($0.createdAt), .string($0.taskID)]) }
+        let body: JSONObject = [
+            "items": .array(try result.items.map { .object(try $0.publicView()) }), "limit": .int(Int64(result.limit)),
+            "next": result.next.map(JSONValue.string) ?? .null,
+        ]
         return try Self.json(body, status: .ok, context: context)
     }
 

@@ -1,14 +1,12 @@
 import DatabaseLayer
 import Hummingbird
-import Logging
 
 /// Builds the tenant management service: the tenant registry in MongoDB, provisioning of tenant databases (MongoDB)
 /// and schemas (PostgreSQL), and a Redis read-through cache of tenant lookups.
-enum TenantManagementApp {
+enum TenantManagementApp: ServiceApplication {
     /// The application, with its stores as services (readiness: `mongodb:<registry>`, `postgres:<database>`, `redis`).
-    static func build(environment: ServiceEnvironment, logger: Logger) async throws -> some ApplicationProtocol {
-        let configuration = try TenantManagementConfiguration(environment: environment)
-        let runtime = ServiceRuntime(configuration: configuration.http, logger: logger)
+    static func build(configuration: TenantManagementConfiguration, runtime: ServiceRuntime) async throws -> RouteCollection<ServiceRequestContext> {
+        let routes = RouteCollection(context: ServiceRequestContext.self)
         let mongo = try runtime.mongo(configuration.registry)
         let postgres = runtime.postgres(configuration.postgres)
         let manager = TenantManager(
@@ -19,8 +17,7 @@ enum TenantManagementApp {
             connectionString: configuration.tenantConnectionString,
             postgresDatabase: configuration.postgres.database
         )
-        let router = runtime.makeRouter()
-        TenantRoutes(manager: manager, maxPageSize: configuration.http.maxPageSize).add(to: router)
-        return runtime.makeApplication(router: router)
+        TenantRoutes(manager: manager, maxPageSize: configuration.http.maxPageSize).add(to: routes)
+        return routes
     }
 }

@@ -1,7 +1,12 @@
 import DatabaseLayer
 
 /// The variables of seed 000, "Tenant Management Service", plus `TENANT_POSTGRES_URI` for tenant schemas.
-struct TenantManagementConfiguration: Sendable {
+struct TenantManagementConfiguration: ServiceConfiguration {
+    /// Name, listen variables and log-level variable from the reference.
+    static let descriptor = ServiceDescriptor(
+        name: "tenant-mgmt-service", hostVariable: "TENANT_SERVICE_HOST", portVariable: "TENANT_SERVICE_PORT", defaultPort: 8501,
+        logLevelVariable: "TENANT_SERVICE_LOG_LEVEL")
+
     /// Shared HTTP settings (`TENANT_SERVICE_HOST`, `TENANT_SERVICE_PORT`, `TENANT_SERVICE_LOG_LEVEL`, `SERVICE_NAME`, …).
     var http: HTTPServiceConfiguration
     /// `TENANT_MONGODB_URI` + `TENANT_REGISTRY_DB`: the registry, on the server where tenant databases are created.
@@ -15,14 +20,9 @@ struct TenantManagementConfiguration: Sendable {
     var cacheTTLSeconds: Int
 
     /// Reads and validates the variables; a ``ConfigurationError`` names the variable, never its value.
-    init(environment: ServiceEnvironment) throws(ConfigurationError) {
-        self.http = try HTTPServiceConfiguration(
-            environment: environment, defaultServiceName: "tenant-mgmt-service", hostVariable: "TENANT_SERVICE_HOST",
-            portVariable: "TENANT_SERVICE_PORT", defaultPort: 8501, logLevelVariable: "TENANT_SERVICE_LOG_LEVEL")
-        let database = environment.string("TENANT_REGISTRY_DB", default: "tenant_registry")
-        guard MongoName.isValidDatabaseName(database) else {
-            throw ConfigurationError(variable: "TENANT_REGISTRY_DB", reason: "must be a plain database name")
-        }
+    init(environment: ServiceEnvironment, http: HTTPServiceConfiguration) throws(ConfigurationError) {
+        self.http = http
+        let database = try environment.databaseName("TENANT_REGISTRY_DB", default: "tenant_registry")
         self.registry = try MongoConfiguration(
             environment: environment, uriVariable: "TENANT_MONGODB_URI", database: database, applicationName: self.http.serviceName)
         // Required: without it no tenant could be provisioned, so the service refuses to start rather than fail later.

@@ -42,15 +42,18 @@ struct TenantManager: Sendable {
 
     /// One page of tenants.
     func tenants(filter: TenantListFilter, page: PageRequest) async throws -> Page<TenantResponse> {
-        let (records, total) = try await self.repository.tenants(filter: filter, page: page)
+        let records = try await self.repository.tenants(filter: filter, page: page)
         let databases = try await self.repository.databases(of: records.map(\.tenantID))
-        return Page(items: records.map { TenantResponse(record: $0, databases: databases[$0.tenantID] ?? []) }, total: total, request: page)
+        let rows = records.map { TenantResponse(record: $0, databases: databases[$0.tenantID] ?? []) }
+        return Page(rows: rows, request: page) { PageCursor(values: [.date($0.createdAt), .string($0.tenantID)]) }
     }
 
     /// One page of all tenant databases.
     func databases(filter: TenantDatabaseListFilter, page: PageRequest) async throws -> Page<TenantDatabaseResponse> {
-        let (records, total) = try await self.repository.databases(filter: filter, page: page)
-        return Page(items: records.map(TenantDatabaseResponse.init(record:)), total: total, request: page)
+        let records = try await self.repository.databases(filter: filter, page: page)
+        return Page(rows: records.map(TenantDatabaseResponse.init(record:)), request: page) {
+            PageCursor(values: [.string("\($0.type.rawValue):\($0.name)")])
+        }
     }
 
     /// The tenant's configuration with every recorded database checked against the servers.

@@ -72,16 +72,21 @@ struct MongoTenantRepository: Sendable {
         try await self.tenants.findOne(["name_key": ["$eq": .string(nameKey)]]).map { try $0.decode(TenantRecord.self) }
     }
 
-    /// One page of tenants matching `filter`, oldest first, and the total count.
-    func tenants(filter: TenantListFilter, page: PageRequest) async throws -> (records: [TenantRecord], total: Int) {
+    /// The tenant list order: oldest first, ties by id, so keyset pages are unambiguous.
+    static let tenantOrder = MongoKeyset([.init("created_at"), .init("tenant_id")])
+    /// The database list order.
+    static let databaseOrder = MongoKeyset([.init("database_key")])
+
+    /// One page of tenants matching `filter`, oldest first (up to `page.limit + 1` rows; see ``Page``).
+    func tenants(filter: TenantListFilter, page: PageRequest) async throws -> [TenantRecord] {
         var query = JSONObject()
         if let status = filter.status { query["status"] = ["$eq": .string(status.rawValue)] }
         if let tier = filter.tier { query["tier"] = ["$eq": .string(tier)] }
         if let region = filter.region { query["region"] = ["$eq": .string(region)] }
         let documents = try await self.tenants.find(
-            query, options: MongoFindOptions(sort: ["created_at": 1, "tenant_id": 1], skip: page.offset, limit: page.limit))
-        let total = try await self.tenants.count(query)
-        return (try documents.map { try $0.decode(TenantRecord.self) }, total)
+            try Self.tenantOrder.filter(query, after: page.cursor),
+            options: MongoFindOptions(sort: Self.tenantOrder.sort, limit: page.limit + 1))
+        return try documents.map { try $0.decode(TenantRecord.self) }
     }
 
     /// Applies `$set`/`$unset` to the tenant when its status is one of `statuses` (any status when nil);
@@ -116,15 +121,15 @@ struct MongoTenantRepository: Sendable {
         return Dictionary(grouping: records, by: \.tenantID)
     }
 
-    /// One page of all tenant databases, ordered by name, and the total count.
-    func databases(filter: TenantDatabaseListFilter, page: PageRequest) async throws -> (records: [TenantDatabaseRecord], total: Int) {
+    /// One page of all tenant databases, ordered by name (up to `page.limit + 1` rows).
+    func databases(filter: TenantDatabaseListFilter, page: PageRequest) async throws -> [TenantDatabaseRecord] {
         var query = JSONObject()
         if let id = filter.tenantID { query["tenant_id"] = ["$eq": .string(id.rawValue)] }
         if let type = filter.type { query["type"] = ["$eq": .string(type.rawValue)] }
         let documents = try await self.databases.find(
-            query, options: MongoFindOptions(sort: ["database_key": 1], skip: page.offset, limit: page.limit))
-        let total = try await self.databases.count(query)
-        return (try documents.map { try $0.decode(TenantDatabaseRecord.self) }, total)
+            try Self.databaseOrder.filter(query, after: page.cursor),
+            options: MongoFindOptions(sort: Self.databaseOrder.sort, limit: page.limit + 1))
+        return try documents.map { try $0.decode(TenantDatabaseRecord.self) }
     }
 
     /// Records a database for its tenant. Recording the same database for the same tenant again is a no-op (so

@@ -10,7 +10,7 @@ struct TenantRoutes: Sendable {
     let maxPageSize: Int
 
     /// Registers the routes on `router`.
-    func add(to router: Router<ServiceRequestContext>) {
+    func add(to router: some RouterMethods<ServiceRequestContext>) {
         router.get("/api/v1/tenants") { request, _ -> Page<TenantResponse> in
             let query = request.queryDictionary
             return try await self.manager.tenants(

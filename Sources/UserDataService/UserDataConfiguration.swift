@@ -1,7 +1,12 @@
 import DatabaseLayer
 
 /// The variables of seed 000, "User Data Service".
-struct UserDataConfiguration: Sendable {
+struct UserDataConfiguration: ServiceConfiguration {
+    /// Name, listen variables and log-level variable from the reference.
+    static let descriptor = ServiceDescriptor(
+        name: "user-data-service", hostVariable: "USER_SERVICE_HOST", portVariable: "USER_SERVICE_PORT", defaultPort: 8502,
+        logLevelVariable: "USER_SERVICE_LOG_LEVEL")
+
     var http: HTTPServiceConfiguration
     /// `USER_DB_*`: the `system_users` database.
     var users: PostgresConfiguration
@@ -10,10 +15,8 @@ struct UserDataConfiguration: Sendable {
     /// `MONGODB_URI`: `user_insights` (the database named in the URI, else `user_insights`).
     var insights: MongoConfiguration
 
-    init(environment: ServiceEnvironment) throws(ConfigurationError) {
-        self.http = try HTTPServiceConfiguration(
-            environment: environment, defaultServiceName: "user-data-service", hostVariable: "USER_SERVICE_HOST",
-            portVariable: "USER_SERVICE_PORT", defaultPort: 8502, logLevelVariable: "USER_SERVICE_LOG_LEVEL")
+    init(environment: ServiceEnvironment, http: HTTPServiceConfiguration) throws(ConfigurationError) {
+        self.http = http
         let pool = try ConnectionPoolConfiguration.postgres(environment: environment)
         self.users = try PostgresConfiguration(environment: environment, prefix: "USER_DB", applicationName: self.http.serviceName, pool: pool)
         self.extensions = try PostgresConfiguration(

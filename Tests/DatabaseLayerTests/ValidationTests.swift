@@ -107,9 +107,7 @@ import Testing
 
     @Test func missingAPIKeyNamesTheVariable() {
         do {
-            _ = try HTTPServiceConfiguration(
-                environment: ServiceEnvironment([:]), defaultServiceName: "s", hostVariable: "HOST", portVariable: "PORT", defaultPort: 1,
-                logLevelVariable: nil)
+            _ = try HTTPServiceConfiguration(environment: ServiceEnvironment([:]), descriptor: ServiceDescriptor(name: "s", defaultPort: 1))
             Issue.record("expected an error")
         } catch {
             #expect(error.variable == "API_KEY")
@@ -120,8 +118,8 @@ import Testing
     @Test func malformedPortNamesTheVariableNotTheValue() {
         do {
             _ = try HTTPServiceConfiguration(
-                environment: ServiceEnvironment(base.merging(["TENANT_SERVICE_PORT": "99999x"]) { $1 }), defaultServiceName: "s",
-                hostVariable: "TENANT_SERVICE_HOST", portVariable: "TENANT_SERVICE_PORT", defaultPort: 8501, logLevelVariable: nil)
+                environment: ServiceEnvironment(base.merging(["TENANT_SERVICE_PORT": "99999x"]) { $1 }),
+                descriptor: ServiceDescriptor(name: "s", hostVariable: "TENANT_SERVICE_HOST", portVariable: "TENANT_SERVICE_PORT", defaultPort: 8501))
             Issue.record("expected an error")
         } catch {
             #expect(error.variable == "TENANT_SERVICE_PORT")
@@ -133,8 +131,9 @@ import Testing
         let configuration = try HTTPServiceConfiguration(
             environment: ServiceEnvironment(
                 base.merging(["TENANT_SERVICE_PORT": "9001", "TENANT_SERVICE_HOST": "127.0.0.1", "TENANT_SERVICE_LOG_LEVEL": "WARNING"]) { $1 }),
-            defaultServiceName: "tenant-mgmt-service", hostVariable: "TENANT_SERVICE_HOST", portVariable: "TENANT_SERVICE_PORT",
-            defaultPort: 8501, logLevelVariable: "TENANT_SERVICE_LOG_LEVEL")
+            descriptor: ServiceDescriptor(
+                name: "tenant-mgmt-service", hostVariable: "TENANT_SERVICE_HOST", portVariable: "TENANT_SERVICE_PORT", defaultPort: 8501,
+                logLevelVariable: "TENANT_SERVICE_LOG_LEVEL"))
         #expect(configuration.port == 9001)
         #expect(configuration.host == "127.0.0.1")
         #expect(configuration.logLevel == .warning)
@@ -174,14 +173,65 @@ import Testing
 
 @Suite struct PaginationTests {
     @Test func clampsToMaxPageSize() throws {
-        #expect(try PageRequest(query: ["limit": "1000"], maxPageSize: 100) == PageRequest(limit: 100, offset: 0))
-        #expect(try PageRequest(query: [:], maxPageSize: 100) == PageRequest(limit: 20, offset: 0))
-        #expect(try PageRequest(query: ["limit": "5", "offset": "10"], maxPageSize: 100) == PageRequest(limit: 5, offset: 10))
+        #expect(try PageRequest(query: ["limit": "1000"], maxPageSize: 100) == PageRequest(limit: 100))
+        #expect(try PageRequest(query: [:], maxPageSize: 100) == PageRequest(limit: 20))
+        #expect(try PageRequest(query: ["limit": "5"], maxPageSize: 100) == PageRequest(limit: 5))
     }
 
-    @Test(arguments: [["limit": "0"], ["limit": "x"], ["offset": "-1"], ["limit": "-5"], ["offset": "999999999"]])
+    @Test(arguments: [["limit": "0"], ["limit": "x"], ["limit": "-5"], ["cursor": ""], ["cursor": "!!"], ["cursor": "e30"], ["cursor": String(repeating: "a", count: 2000)]])
     func rejectsBadValues(_ query: [String: String]) {
         #expect(throws: APIError.self) { try PageRequest(query: query, maxPageSize: 100) }
+    }
+
+    @Test func cursorRoundTripsItsValuesAndDates() throws {
+        let date = Date(timeIntervalSince1970: 1_700_000_000.123)
+        let cursor = PageCursor(values: [.int(-3), .date(date), .string("a/b+c")])
+        let parsed = try #require(try PageRequest(query: ["cursor": cursor.token], maxPageSize: 10).cursor)
+        #expect(parsed == cursor)
+        #expect(cursor.token.utf8.allSatisfy { $0 != UInt8(ascii: "=") && $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "/") })
+    }
+
+    @Test func pageReadsOneExtraRowToKnowThereIsMore() {
+        let request = PageRequest(limit: 2)
+        let more = Page(rows: [1, 2, 3], request: request) { PageCursor(values: [.int(Int64($0))]) }
+        #expect(more.items == [1, 2])
+        #expect(more.next == PageCursor(values: [2]).token)
+        let last = Page(rows: [1, 2], request: request) { PageCursor(values: [.int(Int64($0))]) }
+        #expect(last.next == nil)
+    }
+
+    @Test func keysetFilterRepeatsTheScopeInEveryBranch() throws {
+        let keyset = MongoKeyset([.init("priority", ascending: false), .init("task_id")])
+        let filter = try keyset.filter(["tenant_id": ["$eq": "a"]], after: PageCursor(values: [5, "t1"]))
+        let expected: JSONObject = [
+            "$or": [
+                ["tenant_id": ["$eq": "a"], "priority": ["$lt": 5]],
+                ["tenant_id": ["$eq": "a"], "priority": ["$eq": 5], "task_id": ["$gt": "t1"]],
+            ],
+        ]
+        #expect(filter == expected)
+        #expect(throws: APIError.self) { try keyset.filter([:], after: PageCursor(values: [1])) }
+    }
+}
+
+@Suite struct JSONBodyRulesTests {
+    let rules = JSONBodyRules(allowed: ["name", "settings"], serverOwned: ["id", "created_at"], maximumDepth: 4)
+
+    @Test func refusesServerOwnedThenUnknownKeys() {
+        #expect(throws: APIError.badRequest("These fields are set by the server and cannot be sent: created_at, id.", code: "read_only_field")) {
+            try rules.check(["name": "x", "id": "1", "created_at": "now"])
+        }
+        #expect(throws: APIError.badRequest("Unknown fields: colour.", code: "unknown_field")) { try rules.check(["colour": "red"]) }
+    }
+
+    @Test(arguments: [["$where": 1], ["a.b": 1], ["": 1], ["ok": ["$gt": 1]], [["$x": 1]]] as [JSONValue])
+    func refusesOperatorKeysAtAnyDepth(_ settings: JSONValue) {
+        #expect(throws: APIError.self) { try rules.check(["settings": settings]) }
+    }
+
+    @Test func limitsDepth() throws {
+        try rules.check(["settings": ["a": ["b": ["c": 1]]]])
+        #expect(throws: APIError.self) { try rules.check(["settings": ["a": ["b": ["c": ["d": 1]]]]]) }
     }
 }
 

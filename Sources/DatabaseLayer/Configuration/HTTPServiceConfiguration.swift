@@ -23,20 +23,18 @@ public struct HTTPServiceConfiguration: Sendable {
     /// `REDIS_URL`, when set.
     public var redis: RedisConfiguration?
 
-    /// Reads the shared variables; the host, port and log-level variable names differ per service, as in the reference.
-    public init(
-        environment: ServiceEnvironment, defaultServiceName: String, hostVariable: String, portVariable: String,
-        defaultPort: Int, logLevelVariable: String?
-    ) throws(ConfigurationError) {
-        self.serviceName = environment.string("SERVICE_NAME", default: defaultServiceName)
-        self.host = environment.string(hostVariable, default: "0.0.0.0")
-        self.port = try environment.port(portVariable, default: defaultPort)
+    /// Reads the shared variables; the host, port and log-level variable names come from the service's descriptor,
+    /// because they differ per service in the reference.
+    public init(environment: ServiceEnvironment, descriptor: ServiceDescriptor) throws(ConfigurationError) {
+        self.serviceName = environment.string("SERVICE_NAME", default: descriptor.name)
+        self.host = environment.string(descriptor.hostVariable, default: "0.0.0.0")
+        self.port = try environment.port(descriptor.portVariable, default: descriptor.defaultPort)
         // No default key: a service without one would accept anybody, so it refuses to start instead (DESIGN §4).
         self.apiKey = try environment.required("API_KEY")
         guard self.apiKey.utf8.count >= 8 else {
             throw ConfigurationError(variable: "API_KEY", reason: "must be at least 8 characters")
         }
-        let levelVariable = logLevelVariable.flatMap { environment.string($0) } != nil ? logLevelVariable! : "LOG_LEVEL"
+        let levelVariable = descriptor.effectiveLogLevelVariable(in: environment)
         let levelText = environment.string(levelVariable, default: "info")
         guard let level = Self.logLevel(levelText) else {
             throw ConfigurationError(variable: levelVariable, reason: "must be one of TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL")

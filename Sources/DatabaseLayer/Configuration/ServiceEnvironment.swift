@@ -63,4 +63,18 @@ public struct ServiceEnvironment: Sendable {
     public func port(_ name: String, default defaultValue: Int) throws(ConfigurationError) -> Int {
         try self.int(name, default: defaultValue, range: 0...65535)
     }
+
+    /// A MongoDB collection name from `name` (or `defaultValue`), validated so it can never address another namespace.
+    public func collectionName(_ name: String, default defaultValue: String) throws(ConfigurationError) -> String {
+        let value = self.string(name, default: defaultValue)
+        guard MongoName.isValidCollectionName(value) else { throw ConfigurationError(variable: name, reason: "must be a plain collection name") }
+        return value
+    }
+
+    /// A MongoDB database name from `name` (or `defaultValue`), validated the same way.
+    public func databaseName(_ name: String, default defaultValue: String) throws(ConfigurationError) -> String {
+        let value = self.string(name, default: defaultValue)
+        guard MongoName.isValidDatabaseName(value) else { throw ConfigurationError(variable: name, reason: "must be a plain database name") }
+        return value
+    }
 }

@@ -18,11 +18,15 @@ public struct ReadinessCheck: Sendable {
 }
 
 /// The readiness body: `{"status":"pass"|"fail","checks":{name:{status,latency_ms,error?}}}`.
-struct ReadinessReport: Codable, Sendable {
-    struct Result: Codable, Sendable {
-        var status: String
-        var latencyMilliseconds: Double
-        var error: String?
+public struct ReadinessReport: Codable, Sendable {
+    /// One check's outcome.
+    public struct Result: Codable, Sendable {
+        /// `pass`, `warn` or `fail`.
+        public var status: String
+        /// How long the check took.
+        public var latencyMilliseconds: Double
+        /// A client-safe reason when it did not pass.
+        public var error: String?
 
         enum CodingKeys: String, CodingKey {
             case status
@@ -31,9 +35,12 @@ struct ReadinessReport: Codable, Sendable {
         }
     }
 
-    var status: String
-    var service: String
-    var checks: [String: Result]
+    /// The overall status.
+    public var status: String
+    /// The service name.
+    public var service: String
+    /// The checks by name.
+    public var checks: [String: Result]
 }
 
 /// `/health`, `/health/ready` and `/metrics`.

@@ -38,7 +38,7 @@ public struct Problem: Codable, Sendable, Equatable {
 }
 
 /// An error raised by request handling, with the status and stable code it maps to.
-public struct APIError: Error, Sendable, CustomStringConvertible {
+public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Response status.
     public var status: HTTPResponse.Status
     /// Stable code.
@@ -74,8 +74,9 @@ extension Problem {
     /// (500) and must be logged in full; the client sees only a generic detail.
     static func from(_ error: any Error) -> (problem: Problem, retryAfter: Int?, isInternal: Bool) {
         switch error {
-        case let error as APIError:
-            return (Problem(status: error.status, code: error.code, detail: error.detail), error.retryAfter, false)
+        case let error as any ProblemError:
+            let problem = Problem(status: error.status, code: error.problemCode, detail: error.problemDetail)
+            return (problem, error.retryAfterSeconds, error.status.code >= 500 && error.status != .serviceUnavailable)
         case let error as DatabaseError:
             let status: HTTPResponse.Status =
                 switch error.code {

@@ -13,8 +13,11 @@ public final class ServiceRuntime {
     public let metrics: ServiceMetrics
     /// Redis, when `REDIS_URL` is set.
     public let redis: RedisPool?
+    /// Indexes, migrations and other work that must finish before the service takes traffic.
+    public let startup: StartupWork
     private var services: [any Service] = []
     private var checks: [ReadinessCheck] = []
+    private var hasStartupSteps = false
 
     /// Creates the runtime; connects nothing yet.
     public init(configuration: HTTPServiceConfiguration, logger: Logger) {
@@ -23,6 +26,14 @@ public final class ServiceRuntime {
         let metrics = ServiceMetrics()
         self.metrics = metrics
         self.redis = configuration.redis.map { RedisPool(configuration: $0, logger: logger, metrics: metrics) }
+        self.startup = StartupWork(logger: logger)
+    }
+
+    /// Adds a startup step (ensure indexes, migrate): readiness stays 503 and business requests get `503 starting`
+    /// until every step has succeeded; a failing step is retried.
+    public func addStartupStep(_ name: String, _ body: @escaping @Sendable () async throws -> Void) {
+        self.startup.add(name, body)
+        self.hasStartupSteps = true
     }
 
     /// A PostgreSQL pool that runs with the service and is checked by `/health/ready` as `postgres:<database>`.
@@ -60,11 +71,13 @@ public final class ServiceRuntime {
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: APIKeyMiddleware(apiKey: self.configuration.apiKey))
         router.add(middleware: TenantMiddleware())
+        if self.hasStartupSteps { router.add(middleware: StartupGateMiddleware(work: self.startup)) }
         if let redis = self.redis, self.configuration.rateLimitPerMinute > 0 {
             router.add(middleware: RateLimitMiddleware(redis: redis, limitPerMinute: self.configuration.rateLimitPerMinute))
         }
         router.add(middleware: BodyLimitMiddleware(maxBytes: self.configuration.maxBodySize))
         var checks = self.checks
+        if self.hasStartupSteps { checks.append(self.startup.readinessCheck) }
         if let redis = self.redis { checks.append(ReadinessCheck(name: "redis") { try await redis.ping() }) }
         HealthRoutes.add(to: router, serviceName: self.configuration.serviceName, checks: checks, metrics: self.metrics)
         return router
@@ -74,6 +87,8 @@ public final class ServiceRuntime {
     public func makeApplication(router: Router<ServiceRequestContext>) -> some ApplicationProtocol {
         var services = self.services
         if let redis = self.redis { services.append(redis) }
+        // Last: the stores it needs are started by then; it stops first, before them.
+        if self.hasStartupSteps { services.append(self.startup) }
         return Application(
             router: router,
             configuration: .init(address: .hostname(self.configuration.host, port: self.configuration.port), serverName: self.configuration.serviceName),

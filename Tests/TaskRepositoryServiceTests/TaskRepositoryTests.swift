@@ -36,21 +36,21 @@ func taskCall(
 }
 
 /// A task service on its own database of the faithful MongoDB server, dropped afterwards.
-func withTaskService<Value>(
+func withTaskService<Value: Sendable>(
     retryBaseMilliseconds: Int = 300, _ setup: TestingSetup = .router,
     _ body: @escaping @Sendable (any TestClientProtocol, MongoCollection) async throws -> Value
 ) async throws -> Value {
     let server = try TestServers.faithfulMongo()
     let database = TestServers.uniqueName("tasks")
-    let app = try await TaskRepositoryApp.build(
-        environment: serviceEnvironment([
+    let app = try await TaskRepositoryApp.makeApplication(
+        environment: testServiceEnvironment([
             "MONGODB_URI": server.uri, "MONGODB_DATABASE": database, "TASK_RETRY_BASE_MS": String(retryBaseMilliseconds),
             "TASK_RETRY_MAX_MS": String(retryBaseMilliseconds * 4), "MAX_PAGE_SIZE": "50",
         ]), logger: TestServers.logger)
     let pool = try MongoClientPool(configuration: server.configuration(database: database), logger: TestServers.logger)
     let collection = try pool.collection("tasks")
     do {
-        let value = try await app.test(setup) { client in try await body(client, collection) }
+        let value = try await app.testWhenReady(setup) { client in try await body(client, collection) }
         try await pool.dropDatabase(database)
         await pool.clients.shutdown()
         return value

@@ -20,7 +20,7 @@ let tenantDeadPostgresURI = "postgresql://nobody@127.0.0.1:1/nothing"
 
 /// The service's environment on the test servers, with its own registry database.
 func tenantEnvironment(mongo: MongoTestServer, registry: String, postgresURI: String? = nil, extra: [String: String] = [:]) throws -> ServiceEnvironment {
-    try serviceEnvironment(
+    testServiceEnvironment(
         [
             "TENANT_MONGODB_URI": mongo.uri, "TENANT_REGISTRY_DB": registry, "TENANT_POSTGRES_URI": try postgresURI ?? TestServers.postgresURL(),
             "TENANT_SERVICE_HOST": "127.0.0.1", "TENANT_SERVICE_PORT": "0", "PG_POOL_MIN": "0", "PG_POOL_MAX": "4",
@@ -193,7 +193,7 @@ struct TenantStoreProbe {
 
     @Test func missingPostgresURIStopsTheStart() async throws {
         do {
-            _ = try await TenantManagementApp.build(
+            _ = try await TenantManagementApp.makeApplication(
                 environment: ServiceEnvironment(["API_KEY": testAPIKey, "TENANT_MONGODB_URI": "mongodb://127.0.0.1:1"]), logger: TestServers.logger)
             Issue.record("expected a configuration error")
         } catch let error as ConfigurationError {
@@ -214,7 +214,7 @@ struct TenantManagementIntegrationTests {
         let id = tenantTestID()
         let tenant = try #require(TenantID(id))
         let probe = try TenantStoreProbe(server: server, registry: registry)
-        let app = try await TenantManagementApp.build(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
+        let app = try await TenantManagementApp.makeApplication(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
         do {
             try await app.test(.router) { client async throws in
                 // Create with a chosen id.
@@ -336,7 +336,7 @@ struct TenantManagementIntegrationTests {
         let probe = try TenantStoreProbe(server: server, registry: registry)
         do {
             // 1. PostgreSQL down.
-            let down = try await TenantManagementApp.build(
+            let down = try await TenantManagementApp.makeApplication(
                 environment: tenantEnvironment(mongo: server, registry: registry, postgresURI: tenantDeadPostgresURI), logger: TestServers.logger)
             try await down.test(.router) { client async throws in
                 let created = try await tenantSend(client, .post, "/api/v1/tenants", tenantCreateBody(id: id, name: "Failing \(id)"))
@@ -359,7 +359,7 @@ struct TenantManagementIntegrationTests {
             #expect(try await probe.schemas(prefix: prefix).isEmpty)
 
             // 2. PostgreSQL back (a service instance that reaches it, on the same registry).
-            let up = try await TenantManagementApp.build(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
+            let up = try await TenantManagementApp.makeApplication(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
             try await up.test(.router) { client async throws in
                 let provisioned = try await tenantSend(client, .post, "/api/v1/tenants/\(id)/provision")
                 #expect(provisioned.status == .ok)
@@ -384,7 +384,7 @@ struct TenantManagementIntegrationTests {
 
             // 3. Deleting while PostgreSQL is down fails half-way: MongoDB is dropped, the tenant stays `deleting`.
             // (An application runs its pools once: each test block gets a freshly built one.)
-            let downAgain = try await TenantManagementApp.build(
+            let downAgain = try await TenantManagementApp.makeApplication(
                 environment: tenantEnvironment(mongo: server, registry: registry, postgresURI: tenantDeadPostgresURI), logger: TestServers.logger)
             try await downAgain.test(.router) { client async throws in
                 let deleted = try await tenantSend(client, .delete, "/api/v1/tenants/\(id)")
@@ -397,7 +397,7 @@ struct TenantManagementIntegrationTests {
             }
             #expect(try await !probe.mongoDatabaseExists(tenant.mongoDatabaseName))
             #expect(try await probe.schemas(prefix: prefix).count == 3)
-            let upAgain = try await TenantManagementApp.build(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
+            let upAgain = try await TenantManagementApp.makeApplication(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
             try await upAgain.test(.router) { client async throws in
                 #expect(try await tenantSend(client, .delete, "/api/v1/tenants/\(id)").status == .noContent)
                 #expect(try await tenantSend(client, .delete, "/api/v1/tenants/\(second)").status == .noContent)
@@ -418,7 +418,7 @@ struct TenantManagementIntegrationTests {
         let id = tenantTestID()
         let probe = try TenantStoreProbe(server: server, registry: registry)
         do {
-            let app = try await TenantManagementApp.build(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
+            let app = try await TenantManagementApp.makeApplication(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
             let created = try await app.test(.router) { client async throws -> [String] in
                 func race(_ bodies: [String]) async throws -> [(HTTPResponse.Status, String?)] {
                     try await withThrowingTaskGroup(of: (HTTPResponse.Status, String?).self) { group in
@@ -443,7 +443,7 @@ struct TenantManagementIntegrationTests {
             }
             #expect(try await probe.mongo.collection("tenants").count() == 2)
             #expect(try await probe.mongo.collection("tenants").count(["tenant_id": ["$eq": .string(id)]]) == 1)
-            let cleanup = try await TenantManagementApp.build(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
+            let cleanup = try await TenantManagementApp.makeApplication(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
             try await cleanup.test(.router) { client async throws in
                 for tenant in created { #expect(try await tenantSend(client, .delete, "/api/v1/tenants/\(tenant)").status == .noContent) }
             }
@@ -462,7 +462,7 @@ struct TenantManagementIntegrationTests {
         let id = tenantTestID()
         let probe = try TenantStoreProbe(server: server, registry: registry)
         do {
-            let app = try await TenantManagementApp.build(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
+            let app = try await TenantManagementApp.makeApplication(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
             try await app.test(.router) { client async throws in
                 #expect(try await tenantSend(client, .post, "/api/v1/tenants", tenantCreateBody(id: id, name: "Cached \(id)", tier: "basic")).status == .created)
                 #expect(try tenantDecode(TenantResponse.self, try await tenantSend(client, .get, "/api/v1/tenants/\(id)")).tier == "basic")
@@ -493,7 +493,7 @@ struct TenantManagementIntegrationTests {
         let ids = (0..<5).map { _ in tenantTestID() }
         let probe = try TenantStoreProbe(server: server, registry: registry)
         do {
-            let app = try await TenantManagementApp.build(
+            let app = try await TenantManagementApp.makeApplication(
                 environment: tenantEnvironment(mongo: server, registry: registry, extra: ["MAX_PAGE_SIZE": "3"]), logger: TestServers.logger)
             try await app.test(.router) { client async throws in
                 for (index, id) in ids.enumerated() {
@@ -541,7 +541,7 @@ struct TenantManagementIntegrationTests {
         let probe = try TenantStoreProbe(server: server, registry: registry)
         let attempts = [#"x"; DROP SCHEMA public; --"#, "../etc", "$where", String(repeating: "a", count: 200), "tenänt-ü", "a.b", "UPPER"]
         do {
-            let app = try await TenantManagementApp.build(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
+            let app = try await TenantManagementApp.makeApplication(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
             try await app.test(.router) { client async throws in
                 for attempt in attempts {
                     let asID = try await tenantSend(client, .post, "/api/v1/tenants", #"{"tenant_id":\#(tenantJSONString(attempt)),"name":"Valid name"}"#)
@@ -583,7 +583,7 @@ struct TenantManagementIntegrationTests {
             #expect(schemas.contains("public"), "public survived")
             #expect(!schemas.contains { $0.contains("etc") || $0.contains("where") || $0.lowercased().contains("drop") || $0.contains("aaaaaaaaaa") })
             #expect(try await probe.schemas(prefix: prefix).count == 3)
-            let cleanup = try await TenantManagementApp.build(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
+            let cleanup = try await TenantManagementApp.makeApplication(environment: tenantEnvironment(mongo: server, registry: registry), logger: TestServers.logger)
             try await cleanup.test(.router) { client async throws in
                 #expect(try await tenantSend(client, .delete, "/api/v1/tenants/\(id)").status == .noContent)
             }

@@ -1,0 +1,39 @@
+public import Hummingbird
+public import Logging
+
+/// A service's own configuration: its descriptor plus the variables only it reads.
+public protocol ServiceConfiguration: Sendable {
+    /// Name, listen variables and log-level variable, from the reference.
+    static var descriptor: ServiceDescriptor { get }
+    /// The shared settings, read by the launcher with ``descriptor``.
+    var http: HTTPServiceConfiguration { get }
+    /// Reads the service's own variables; `http` has already been read and validated.
+    init(environment: ServiceEnvironment, http: HTTPServiceConfiguration) throws(ConfigurationError)
+}
+
+/// One microservice: how it opens its stores on the shared runtime and which routes it serves.
+///
+/// The launcher reads the configuration, creates the ``ServiceRuntime``, calls ``build(configuration:runtime:)``
+/// and serves the returned routes behind the shared middleware. `main.swift` is one line:
+/// `await ServiceLauncher.run(TaskRepositoryApp.self)`.
+public protocol ServiceApplication {
+    /// The configuration type.
+    associatedtype Configuration: ServiceConfiguration
+
+    /// Opens the stores through `runtime`, registers startup work and background services, and returns the routes.
+    static func build(configuration: Configuration, runtime: ServiceRuntime) async throws -> RouteCollection<ServiceRequestContext>
+}
+
+extension ServiceApplication {
+    /// Reads the configuration from `environment` and assembles the runnable application (used by the launcher
+    /// and by tests).
+    public static func makeApplication(environment: ServiceEnvironment, logger: Logger) async throws -> some ApplicationProtocol {
+        let http = try HTTPServiceConfiguration(environment: environment, descriptor: Configuration.descriptor)
+        let configuration = try Configuration(environment: environment, http: http)
+        let runtime = ServiceRuntime(configuration: http, logger: logger)
+        let routes = try await Self.build(configuration: configuration, runtime: runtime)
+        let router = runtime.makeRouter()
+        router.addRoutes(routes)
+        return runtime.makeApplication(router: router)
+    }
+}

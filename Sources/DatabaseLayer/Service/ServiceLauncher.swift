@@ -1,0 +1,31 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// The body of every `main.swift`: logging bootstrap, configuration errors as one line and exit status 1, then run.
+public enum ServiceLauncher {
+    /// Bootstraps logging from `LOG_FORMAT` and the service's log-level variable, builds the application and runs it
+    /// until SIGTERM/SIGINT. A ``ConfigurationError`` prints one line naming the variable and exits with status 1.
+    public static func run<App: ServiceApplication>(_ app: App.Type) async {
+        let environment = ServiceEnvironment.process
+        let descriptor = App.Configuration.descriptor
+        let level = HTTPServiceConfiguration.logLevel(environment.string(descriptor.effectiveLogLevelVariable(in: environment), default: "info"))
+        let json = environment.string("LOG_FORMAT", default: "text").lowercased() == "json"
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level ?? .info
+            return handler
+        }
+        let logger = Logger(label: environment.string("SERVICE_NAME", default: descriptor.name))
+        do {
+            let application = try await App.makeApplication(environment: environment, logger: logger)
+            try await application.runService()
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("\(descriptor.name): \(error.description)\n".utf8))
+            exit(1)
+        } catch {
+            logger.critical("service stopped", metadata: ["error": "\(String(reflecting: error))"])
+            exit(1)
+        }
+    }
+}

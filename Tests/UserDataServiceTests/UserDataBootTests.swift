@@ -1,0 +1,32 @@
+import DatabaseLayer
+import DatabaseLayerTesting
+import Testing
+@testable import UserDataService
+
+@Suite(.enabled(if: TestServers.mongoEnabled && TestServers.postgresEnabled, TestServers.skipReason), .serialized)
+struct UserDataBootIntegrationTests {
+    @Test func reportsItsStores() async throws {
+        for name in ["system_users", "user_extensions"] { try await TestDatabases.ensurePostgresDatabase(name) }
+        let postgres = try TestServers.postgres()
+        let report = try await ServiceBoot.readiness(
+            UserDataApp.makeApplication(
+                environment: testServiceEnvironment([
+                    "USER_DB_HOST": postgres.host, "USER_DB_PORT": String(postgres.port), "USER_DB_USER": postgres.user,
+                    "USER_DB_NAME": "system_users", "POSTGRES_URI": try ServiceBoot.postgresURI(database: "user_extensions"),
+                    "MONGODB_URI": ServiceBoot.uri(try TestServers.primaryMongo(), database: "user_insights"), "USER_SERVICE_PORT": "0",
+                ]), logger: TestServers.logger))
+        #expect(Set(report.checks.keys).isSuperset(of: ["postgres:system_users", "postgres:user_extensions", "mongodb:user_insights"]))
+    }
+}
+
+@Suite struct UserDataConfigurationUnitTests {
+    @Test func missingRequiredVariableNamesIt() async throws {
+        do {
+            _ = try await UserDataApp.makeApplication(
+                environment: ServiceEnvironment(["API_KEY": testAPIKey, "USER_DB_HOST": "h"]), logger: TestServers.logger)
+            Issue.record("expected a configuration error")
+        } catch let error as ConfigurationError {
+            #expect(error.variable == "USER_DB_USER")
+        }
+    }
+}
