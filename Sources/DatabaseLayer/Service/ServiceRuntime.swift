@@ -78,7 +78,8 @@ public final class ServiceRuntime {
         router.add(middleware: BodyLimitMiddleware(maxBytes: self.configuration.maxBodySize))
         var checks = self.checks
         if self.hasStartupSteps { checks.append(self.startup.readinessCheck) }
-        if let redis = self.redis { checks.append(ReadinessCheck(name: "redis") { try await redis.ping() }) }
+        // Optional: the cache and the rate limit fail open, so a Redis outage degrades the service but does not stop it.
+        if let redis = self.redis { checks.append(ReadinessCheck(name: "redis", critical: false) { try await redis.ping() }) }
         HealthRoutes.add(to: router, serviceName: self.configuration.serviceName, checks: checks, metrics: self.metrics)
         return router
     }
