@@ -28,13 +28,14 @@ public struct RequestLoggingMiddleware: RouterMiddleware {
         }
         response.headers[.init("X-Request-ID")!] = context.requestID
         let milliseconds = (ContinuousClock.now - start).seconds * 1000
-        context.logger.info(
-            "request",
-            metadata: [
-                "method": .string(request.method.rawValue), "path": .string(request.uri.path),
-                "status": .stringConvertible(response.status.code), "duration_ms": .string(String(format: "%.2f", milliseconds)),
-            ]
-        )
+        // Inner layers (the tenant) log through their own copies of the context; what they want on this line they
+        // put in the shared requestLog box.
+        var metadata = context.requestLog.metadata
+        metadata["method"] = .string(request.method.rawValue)
+        metadata["path"] = .string(request.uri.path)
+        metadata["status"] = .stringConvertible(response.status.code)
+        metadata["duration_ms"] = .string(String(format: "%.2f", milliseconds))
+        context.logger.info("request", metadata: metadata)
         return response
     }
 
@@ -163,6 +164,7 @@ public struct TenantMiddleware: RouterMiddleware {
         var context = context
         context.tenant = tenant
         context.logger[metadataKey: "tenant_id"] = .string(tenant.rawValue)
+        context.requestLog["tenant_id"] = .string(tenant.rawValue)
         return try await next(request, context)
     }
 }

@@ -11,6 +11,8 @@ public struct ServiceRequestContext: RequestContext {
     public var requestID: String = ""
     /// The tenant from `X-Tenant-ID`, validated; nil when the header was absent.
     public var tenant: TenantID?
+    /// Metadata for the request log line, shared by every copy of this context (see ``RequestLogMetadata``).
+    public let requestLog = RequestLogMetadata()
 
     /// Creates the context for a new request.
     public init(source: ApplicationRequestContextSource) {
