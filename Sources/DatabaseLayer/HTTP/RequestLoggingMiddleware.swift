@@ -1,0 +1,56 @@
+import Foundation
+public import Hummingbird
+import Logging
+
+/// Outermost middleware: assigns the request id, puts it on every log line and the response, logs the outcome.
+///
+/// The id comes from `X-Request-ID` when it is short and plain, else from a W3C `traceparent` trace id, else a new UUID.
+public struct RequestLoggingMiddleware: RouterMiddleware {
+    /// Creates the middleware.
+    public init() {}
+
+    /// Handles one request.
+    public func handle(
+        _ request: Request, context: ServiceRequestContext, next: (Request, ServiceRequestContext) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        context.requestID = Self.requestID(from: request)
+        context.logger[metadataKey: "request_id"] = .string(context.requestID)
+        let start = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            // ProblemMiddleware sits inside this one; anything reaching here escaped it, so convert it here too.
+            let (problem, retryAfter, _) = Problem.from(error)
+            response = problem.response(retryAfter: retryAfter)
+        }
+        response.headers[.init("X-Request-ID")!] = context.requestID
+        let milliseconds = (ContinuousClock.now - start).seconds * 1000
+        // Inner layers (the tenant) log through their own copies of the context; what they want on this line they
+        // put in the shared requestLog box.
+        var metadata = context.requestLog.metadata
+        metadata["method"] = .string(request.method.rawValue)
+        metadata["path"] = .string(request.uri.path)
+        metadata["status"] = .stringConvertible(response.status.code)
+        metadata["duration_ms"] = .string(String(format: "%.2f", milliseconds))
+        context.logger.info("request", metadata: metadata)
+        return response
+    }
+
+    static func requestID(from request: Request) -> String {
+        if let given = request.headers[.init("X-Request-ID")!], (1...128).contains(given.utf8.count),
+            given.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E })
+        {
+            return given
+        }
+        // traceparent: version-traceid-parentid-flags; the 32-hex trace id ties our logs to the caller's trace.
+        if let traceparent = request.headers[.init("traceparent")!] {
+            let parts = traceparent.split(separator: "-")
+            if parts.count == 4, parts[1].utf8.count == 32, parts[1].allSatisfy(\.isHexDigit), parts[1] != String(repeating: "0", count: 32) {
+                return String(parts[1])
+            }
+        }
+        return UUID().uuidString.lowercased()
+    }
+}
