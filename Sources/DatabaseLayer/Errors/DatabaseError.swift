@@ -1,7 +1,9 @@
 /// An error from a data store or pool, classified so the HTTP layer can map it without reading server text.
 ///
 /// `message` is safe to show a client; `debugDetails` (server text, SQLSTATE, MongoDB code) goes to logs only.
-public struct DatabaseError: Error, Sendable, CustomStringConvertible {
+/// Log it with `String(reflecting: error)`, which reads ``debugDescription``; `"\(error)"` reads the client-safe
+/// ``description``.
+public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The classification that decides the HTTP status.
     public enum Code: String, Sendable, Hashable {
         case notFound = "not_found"
@@ -34,6 +36,16 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
 
     /// Client-safe description: never includes server text (the same policy as postgres-nio's `PSQLError`).
     public var description: String { "DatabaseError(\(self.code.rawValue)): \(self.message)" }
+
+    /// Everything for a log line: the classification, the message and the server details (postgres-nio's
+    /// `PSQLError.debugDescription` draws the same line). Never return it to a client.
+    public var debugDescription: String {
+        var text = "DatabaseError(\(self.code.rawValue)): \(self.message)"
+        if let sqlState = self.sqlState, !(self.debugDetails?.contains(sqlState) ?? false) { text += " [SQLSTATE \(sqlState)]" }
+        if let serverCode = self.serverCode { text += " [server code \(serverCode)]" }
+        if let debugDetails = self.debugDetails { text += " (\(debugDetails))" }
+        return text
+    }
 
     /// Maps a PostgreSQL SQLSTATE to a classification (after PostgREST's `mapSQLtoHTTP`).
     public static func code(forSQLState state: String) -> Code {

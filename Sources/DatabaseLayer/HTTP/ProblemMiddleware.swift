@@ -18,18 +18,13 @@ public struct ProblemMiddleware: RouterMiddleware {
             problem.instance = request.uri.path
             problem.requestID = context.requestID
             if isInternal {
-                context.logger.error("request failed", metadata: ["error": .string(Self.logText(error))])
+                context.logger.error("request failed", metadata: ["error": .string(String(reflecting: error))])
             } else if problem.status >= 500 {
-                context.logger.warning("request failed", metadata: ["error": .string(Self.logText(error))])
+                context.logger.warning("request failed", metadata: ["error": .string(String(reflecting: error))])
             } else {
                 context.logger.debug("request rejected", metadata: ["code": .string(problem.code), "detail": .string(problem.detail)])
             }
             return problem.response(retryAfter: retryAfter)
         }
-    }
-
-    private static func logText(_ error: any Error) -> String {
-        if let error = error as? DatabaseError { return "\(error.code.rawValue): \(error.debugDetails ?? error.message)" }
-        return String(reflecting: error)
     }
 }
