@@ -24,7 +24,8 @@ public struct JSONBodyRules: Sendable {
     public func check(_ body: JSONObject) throws(APIError) {
         let owned = body.keys.filter { self.serverOwned.contains($0) }.sorted()
         guard owned.isEmpty else {
-            throw APIError.badRequest("These fields are set by the server and cannot be sent: \(owned.joined(separator: ", ")).", code: "read_only_field")
+            throw APIError.badRequest(
+                "These fields are set by the server and cannot be sent: \(owned.joined(separator: ", ")).", code: "read_only_field")
         }
         let unknown = body.keys.filter { !self.allowed.contains($0) }.sorted()
         guard unknown.isEmpty else {

@@ -27,12 +27,13 @@ public struct RateLimitMiddleware: RouterMiddleware {
             let count = try await self.redis.increment(key)
             if count == 1 { try await self.redis.expire(key, seconds: 61) }
             if count > self.limitPerMinute {
-                throw APIError(.tooManyRequests, code: "rate_limited", detail: "Too many requests for this tenant; retry later.", retryAfter: 60 - now % 60)
+                throw APIError(
+                    .tooManyRequests, code: "rate_limited", detail: "Too many requests for this tenant; retry later.", retryAfter: 60 - now % 60)
             }
         } catch let error as APIError {
             throw error
         } catch {
-            context.logger.warning("rate limit check failed; allowing the request", metadata: ["error": "\(error)"])
+            context.logger.warning("rate limit check failed; allowing the request", metadata: ["error": .string(String(reflecting: error))])
         }
         return try await next(request, context)
     }

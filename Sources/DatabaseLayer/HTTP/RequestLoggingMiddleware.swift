@@ -39,9 +39,7 @@ public struct RequestLoggingMiddleware: RouterMiddleware {
     }
 
     static func requestID(from request: Request) -> String {
-        if let given = request.headers[.init("X-Request-ID")!], (1...128).contains(given.utf8.count),
-            given.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E })
-        {
+        if let given = request.headers[.init("X-Request-ID")!], (1...128).contains(given.utf8.count), given.utf8.allSatisfy(Self.isPlainIDByte) {
             return given
         }
         // traceparent: version-traceid-parentid-flags; the 32-hex trace id ties our logs to the caller's trace.
@@ -52,5 +50,14 @@ public struct RequestLoggingMiddleware: RouterMiddleware {
             }
         }
         return UUID().uuidString.lowercased()
+    }
+
+    /// ASCII letters, digits, `-`, `_` and `.`: an id that cannot break a log line or a header.
+    private static func isPlainIDByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"): true
+        case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."): true
+        default: false
+        }
     }
 }
