@@ -58,6 +58,12 @@ struct HTTPProblemIntegrationTests {
                 #expect(response.status == .notFound)
                 #expect(try decodeProblem(response).code == "not_found")
             }
+            // 405: a known path with an undeclared method, with the methods it does take.
+            try await client.execute(uri: "/api/v1/items", method: .trace, headers: auth) { (response: TestResponse) async throws in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "POST")
+                #expect(try decodeProblem(response).code == "method_not_allowed")
+            }
             // 400: malformed JSON, wrong type, bad tenant header; nothing written.
             try await client.execute(uri: "/api/v1/items", method: .post, headers: auth, body: ByteBuffer(string: "{not json")) { (response: TestResponse) async throws in
                 #expect(response.status == .badRequest)

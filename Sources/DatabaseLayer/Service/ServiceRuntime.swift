@@ -62,13 +62,14 @@ public final class ServiceRuntime {
         self.redis.map { RedisCache(redis: $0, prefix: "\(self.configuration.serviceName):\(prefix)", ttlSeconds: ttlSeconds, logger: self.logger, metrics: self.metrics) }
     }
 
-    /// The router with the shared middleware (request id and logging, metrics, problem+json, API key, tenant,
-    /// rate limit, body limit) and the health and metrics routes; the service adds its routes to it.
+    /// The router with the shared middleware (request id and logging, metrics, problem+json, 405 for undeclared
+    /// methods, API key, tenant, rate limit, body limit) and the health and metrics routes; the service adds its routes.
     public func makeRouter() -> Router<ServiceRequestContext> {
         let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: RequestLoggingMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: self.metrics))
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: MethodNotAllowedMiddleware(routes: RouteMethodTable(router: router)))
         router.add(middleware: APIKeyMiddleware(apiKey: self.configuration.apiKey))
         router.add(middleware: TenantMiddleware())
         if self.hasStartupSteps { router.add(middleware: StartupGateMiddleware(work: self.startup)) }
