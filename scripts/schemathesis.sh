@@ -29,8 +29,9 @@
 #   SCHEMATHESIS_WORKERS          concurrent workers (2: this is a 2-core box)
 #   SCHEMATHESIS_REQUEST_TIMEOUT  seconds per request (10)
 #   SCHEMATHESIS_SERVICE_TIMEOUT  hard cap in seconds for one service's run (300)
-#   SCHEMATHESIS_REPORT_DIR       per service: JUnit and NDJSON reports and the
-#                                 service log (.build/schemathesis)
+#   SCHEMATHESIS_REPORT_DIR       per service: JUnit and NDJSON reports, the
+#                                 Schemathesis config and the service log
+#                                 (.build/schemathesis)
 # Arguments: service names to test (default: all five).
 set -euo pipefail
 
@@ -297,7 +298,7 @@ run_service() {
     local svc=$1 port log pidfile env_lines dbname rc=0 exclude=0 stale=0
     log="$REPORT_DIR/$svc.log"
     pidfile="$PID_DIR/$svc.pid"
-    rm -f -- "$log" "$REPORT_DIR/$svc.junit.xml" "$REPORT_DIR/$svc.ndjson"
+    rm -f -- "$log" "$REPORT_DIR/$svc".{junit.xml,ndjson,schemathesis.toml}
 
     while IFS= read -r dbname; do
         [[ -n $dbname ]] || continue
@@ -327,7 +328,8 @@ run_service() {
     if excludes_unsupported_method "$svc"; then
         if stale_exclusion "$port"; then stale=1; else exclude=1; fi
     fi
-    local config="$PID_DIR/$svc.schemathesis.toml"
+    # Kept with the reports, so that the command line printed below can be run again.
+    local config="$REPORT_DIR/$svc.schemathesis.toml"
     write_config "$config" "$exclude"
 
     local args=(
@@ -345,7 +347,8 @@ run_service() {
         --report-junit-path "$REPORT_DIR/$svc.junit.xml"
         --report-ndjson-path "$REPORT_DIR/$svc.ndjson"
     )
-    note "$svc: schemathesis --config-file $config ${args[*]}"
+    # %q: the line can be pasted back into a shell.
+    note "$svc: $(printf '%q ' "$SCHEMATHESIS" --config-file "$config" --no-color "${args[@]}")"
     sed 's/^/    /' "$config" >&2
     # In the background, so that a TERM is handled at once (see with-test-servers.sh).
     timeout --kill-after=10 "$SERVICE_TIMEOUT" \
