@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install what the build, the tests and the local platform need: Debian
 # packages (C client libraries, PostgreSQL 15, Redis, promtool) and a Python
-# venv at .venv with the MongoDB wire-protocol servers and the OpenAPI
-# validator. Idempotent, and quick when everything is already there.
+# venv at .venv with the MongoDB wire-protocol servers, the OpenAPI
+# validator and Schemathesis (scripts/schemathesis.sh). Idempotent, and quick
+# when everything is already there.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -22,6 +23,11 @@ PY_REQUIREMENTS=(
     nx-27017==0.8.1
     secantusdb==0.7.0b3
     openapi-spec-validator
+    # Property-based API tests of each running service against its
+    # openapi.yaml (scripts/schemathesis.sh). Pinned: the CLI flags and the
+    # checks differ between releases, and a new check must not turn CI red by
+    # itself.
+    schemathesis==4.32.5
     pyyaml
     pymongo
 )
@@ -63,7 +69,8 @@ install_venv() {
 
     if [[ -x $VENV_PY ]] && "$VENV_PY" -c '' 2>/dev/null &&
         [[ -f $stamp && "$(cat "$stamp")" == "$want" ]] &&
-        [[ -x $VENV_DIR/bin/nx-27017 && -x $VENV_DIR/bin/secantusd-py && -x $VENV_DIR/bin/openapi-spec-validator ]]; then
+        [[ -x $VENV_DIR/bin/nx-27017 && -x $VENV_DIR/bin/secantusd-py && -x $VENV_DIR/bin/openapi-spec-validator &&
+        -x $VENV_DIR/bin/schemathesis ]]; then
         return 0
     fi
 

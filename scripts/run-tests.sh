@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run-tests.sh: the full test run, meant to run inside with-test-servers.sh
-# (`make test`): debug build and tests, the release tests, then the OpenAPI
-# specs. A failed build stops the run; after failed tests the remaining steps
-# still run, so one CI log shows everything. Exits non-zero if any step failed.
+# (`make test`): debug build and tests, Schemathesis against the debug
+# binaries, the release tests, then the OpenAPI specs. A failed build stops
+# the run; after failed tests the remaining steps still run, so one CI log
+# shows everything. Exits non-zero if any step failed.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -30,6 +31,10 @@ step() {
 
 step "debug build" swift build --build-tests || exit 1
 step "debug tests" swift test || true
+# Each service's binary against its own openapi.yaml (scripts/schemathesis.sh):
+# the debug products just built, so no second build is needed.
+debug_bin=$(swift build --show-bin-path) || debug_bin=$REPO_ROOT/.build/debug
+step "schemathesis" env SERVICE_BIN_DIR="$debug_bin" bash "$SCRIPT_DIR/schemathesis.sh" || true
 # Release too: a C-pointer lifetime bug once crashed only with optimisation.
 step "release tests" swift test -c release -Xswiftc -enable-testing || true
 if [[ -f $SCRIPT_DIR/validate-openapi.sh ]]; then
