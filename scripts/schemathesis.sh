@@ -207,43 +207,16 @@ for var in PATH HOME USER LANG LC_ALL TZ TMPDIR LD_LIBRARY_PATH SWIFT_BACKTRACE;
     if [[ -n ${!var:-} ]]; then base_env+=("$var=${!var}"); fi
 done
 
-# ------------------------------------------------------------- exclusions
-# The one exclusion, and how it expires.
-#
-# Check `unsupported_method` (ST204) sends every method a path does not
-# declare (POST, PUT, PATCH, DELETE, TRACE, QUERY; OPTIONS is only looked at
-# by allow_header_conformance) and wants 405 with an `Allow` header. Today the
-# shared router answers 404 not_found for those, and every openapi.yaml says
-# so (Problem.code: "the router currently answers an unknown method on a known
-# path with 404 not_found"): the documents are true, the check asks for what
-# they do not promise, and no document edit can satisfy it (it would have to
-# declare each unsupported method). The 405 change is being made in the code.
-#
-# So, and only for the services below whose documents hold nothing but the
-# operational endpoints, the check is off for exactly those three paths; every
-# other check, and this one everywhere else, stays on. task-repo-service and
-# tenant-mgmt-service are not listed: their 404s are reported as failures.
-#
-# The exclusion is strict: before the run the script sends the undeclared
-# methods itself, and as soon as any of them answers 405 the service FAILS
-# with "stale exclusion". Then delete the service from this list (and this
-# block once the list is empty).
-UNDECLARED_METHOD_404_SERVICES=(user-data-service category-repository-service management-system-repo)
-UNDECLARED_METHOD_404_PATHS=(/health /health/ready /metrics)
-UNDECLARED_METHODS=(POST PUT PATCH DELETE TRACE)
-
-excludes_unsupported_method() {
-    [[ " ${UNDECLARED_METHOD_404_SERVICES[*]} " == *" $1 "* ]]
-}
-
-# write_config FILE EXCLUDE: a Schemathesis config, with the exclusion above
-# when EXCLUDE is 1. Always written and passed explicitly: otherwise
+# ------------------------------------------------------------- config
+# No check is excluded: undeclared methods answer 405 with `Allow` on every
+# path, health and metrics included (MethodNotAllowedMiddleware).
+# write_config FILE: the Schemathesis config. Always written and passed explicitly: otherwise
 # Schemathesis would pick up any schemathesis.toml in this directory or a
 # parent.
 #
 # Every check is enabled here, in the file, rather than with `--checks all`:
-# command-line options override every level of the config file, the
-# per-operation exclusion included. (max_response_time stays off, as with
+# command-line options override every level of the config file, so a later
+# per-operation setting could not take effect. (max_response_time stays off, as with
 # `--checks all`: it needs a limit, and timing a debug build on a shared
 # 2-core box proves nothing. object_level_authorization runs but can find
 # nothing while the API knows one identity, the API key.)
@@ -252,41 +225,13 @@ excludes_unsupported_method() {
 # (in ./.schemathesis) and seed the run with their resources, so two runs with
 # the same seed would no longer be the same run.
 write_config() {
-    local file=$1 exclude=$2 paths
-    cat >"$file" <<'TOML'
+    cat >"$1" <<'TOML'
 [cache]
 enabled = false
 
 [checks]
 enabled = true
 TOML
-    if ((exclude)); then
-        paths=$(printf '"%s", ' "${UNDECLARED_METHOD_404_PATHS[@]}")
-        cat >>"$file" <<TOML
-
-# See UNDECLARED_METHOD_404_SERVICES in scripts/schemathesis.sh.
-[[operations]]
-include-path = [${paths%, }]
-checks.unsupported_method.enabled = false
-TOML
-    fi
-}
-
-# stale_exclusion PORT: succeeds (and says so) when an excluded path already
-# answers 405 to an undeclared method, i.e. the exclusion is no longer needed.
-stale_exclusion() {
-    local port=$1 path method code stale=1
-    for path in "${UNDECLARED_METHOD_404_PATHS[@]}"; do
-        for method in "${UNDECLARED_METHODS[@]}"; do
-            code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 -X "$method" \
-                -H "X-API-Key: $API_KEY" "http://127.0.0.1:$port$path") || code=000
-            if [[ $code == 405 ]]; then
-                warn "$method $path answers 405 now: the unsupported_method exclusion is stale"
-                stale=0
-            fi
-        done
-    done
-    return "$stale"
 }
 
 declare -A RESULT DURATION
@@ -295,7 +240,7 @@ failed=()
 # run_service NAME: start, test, stop; sets RESULT[NAME]. Returns non-zero
 # when the service failed its run.
 run_service() {
-    local svc=$1 port log pidfile env_lines dbname rc=0 exclude=0 stale=0
+    local svc=$1 port log pidfile env_lines dbname rc=0
     log="$REPORT_DIR/$svc.log"
     pidfile="$PID_DIR/$svc.pid"
     rm -f -- "$log" "$REPORT_DIR/$svc".{junit.xml,ndjson,schemathesis.toml}
@@ -323,14 +268,9 @@ run_service() {
         return 1
     fi
 
-    # A stale exclusion fails the service; the run then goes ahead without it,
-    # so the log shows what the check says now.
-    if excludes_unsupported_method "$svc"; then
-        if stale_exclusion "$port"; then stale=1; else exclude=1; fi
-    fi
     # Kept with the reports, so that the command line printed below can be run again.
     local config="$REPORT_DIR/$svc.schemathesis.toml"
-    write_config "$config" "$exclude"
+    write_config "$config"
 
     local args=(
         run "services/$svc/openapi.yaml"
@@ -370,9 +310,6 @@ run_service() {
     if ((died)); then
         warn "$svc exited during the run"
         RESULT[$svc]="FAILED (the service exited during the run)"
-    fi
-    if ((stale)); then
-        RESULT[$svc]="FAILED (stale exclusion: remove $svc from UNDECLARED_METHOD_404_SERVICES in scripts/schemathesis.sh; the run without it: ${RESULT[$svc]})"
     fi
     if [[ ${RESULT[$svc]} != passed ]]; then show_log_tail "$log" 20; fi
     [[ ${RESULT[$svc]} == passed ]]
