@@ -12,8 +12,8 @@ struct MongoTenantRepository: TenantRepository {
     /// `tenant_databases`.
     let databases: MongoCollection
 
-    /// The tenant list order: oldest first, ties by id, so keyset pages are unambiguous.
-    static let tenantOrder = MongoKeyset([.init("created_at"), .init("tenant_id")])
+    /// The tenant list order: oldest first, ties by id (``Tenant/listKey``), so keyset pages are unambiguous.
+    static let tenantOrder = MongoKeyset([.init("list_key")])
     /// The database list order.
     static let databaseOrder = MongoKeyset([.init("database_key")])
 
@@ -31,7 +31,13 @@ struct MongoTenantRepository: TenantRepository {
             MongoIndex(name: "name_key_unique", keys: ["name_key": 1], unique: true),
             MongoIndex(name: "status", keys: ["status": 1]),
             MongoIndex(name: "created_at", keys: ["created_at": 1]),
+            MongoIndex(name: "list_key", keys: ["list_key": 1]),
         ])
+        // Tenants registered before `list_key` existed get it now, so they stay in the list.
+        for document in try await self.tenants.find(["list_key": ["$exists": false]]) {
+            let tenant = try document.decode(Tenant.self)
+            _ = try await self.tenants.updateOne(Self.idFilter(try tenant.id), ["$set": ["list_key": .string(tenant.listKey)]])
+        }
         try await self.databases.createIndexes([
             MongoIndex(name: "database_key_unique", keys: ["database_key": 1], unique: true),
             MongoIndex(name: "tenant_id", keys: ["tenant_id": 1]),
@@ -52,6 +58,7 @@ struct MongoTenantRepository: TenantRepository {
     func insert(_ tenant: Tenant) async throws {
         var document = try JSONObject(encoding: tenant)
         document["name_key"] = .string(tenant.nameKey)
+        document["list_key"] = .string(tenant.listKey)
         try await self.tenants.insertOne(document)
     }
 

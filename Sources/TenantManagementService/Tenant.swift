@@ -46,8 +46,16 @@ struct Tenant: Codable, Sendable, Equatable {
     /// The uniqueness key of a display name.
     static func nameKey(_ name: String) -> String { name.lowercased() }
 
-    /// Where a keyset page that ends with this tenant stops: the list order is creation time, then id.
-    var pageCursor: PageCursor { PageCursor(values: [.date(self.createdAt), .string(self.tenantID)]) }
+    /// The list order as one string: creation time in milliseconds (zero-padded, so strings sort as numbers),
+    /// then the id. One string key rather than (date, id), because nx-27017 compares dates in `$gt`/`$eq`
+    /// filters to the second, which made date-keyed pages repeat and skip tenants created within one second.
+    var listKey: String {
+        let milliseconds = String(Int64((self.createdAt.timeIntervalSince1970 * 1000).rounded()))
+        return String(repeating: "0", count: max(0, 15 - milliseconds.count)) + milliseconds + ":" + self.tenantID
+    }
+
+    /// Where a keyset page that ends with this tenant stops (oldest first, ties by id).
+    var pageCursor: PageCursor { PageCursor(values: [.string(self.listKey)]) }
 
     /// The validated id (the registry only ever stores validated ids).
     var id: TenantID {

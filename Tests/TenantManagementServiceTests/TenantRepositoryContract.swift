@@ -10,8 +10,8 @@ struct TenantRepositoryContract {
     let base = Date(timeIntervalSince1970: 1_700_000_000)
 
     /// A tenant created `offset` seconds after ``base``.
-    func tenant(_ id: String, name: String, tier: String = "gold", status: TenantStatus = .provisioning, offset: Int = 0) -> Tenant {
-        let date = self.base.addingTimeInterval(TimeInterval(offset))
+    func tenant(_ id: String, name: String, tier: String = "gold", status: TenantStatus = .provisioning, offset: TimeInterval = 0) -> Tenant {
+        let date = self.base.addingTimeInterval(offset)
         return Tenant(
             tenantID: id, name: name, tier: tier, region: "eu", status: status,
             databaseConfig: TenantDatabaseConfig(
@@ -62,8 +62,9 @@ struct TenantRepositoryContract {
 
     /// Oldest first, ties by id; keyset pages return every match exactly once; filters apply on every page.
     func listsPageByKeyset(_ repository: some TenantRepository) async throws {
-        // Two share a creation time, so the id has to break the tie.
-        for (index, offset) in [10, 11, 11, 12, 13].enumerated() {
+        // Two share a creation time, so the id has to break the tie; three fall within one second, so the order
+        // must hold at millisecond precision (nx-27017 compares dates in filters to the second).
+        for (index, offset) in [10, 10.25, 10.25, 10.5, 13].enumerated() {
             try await repository.insert(self.tenant("c-list-\(index)", name: "List \(index)", tier: index < 3 ? "gold" : "plain", offset: offset))
         }
         let all = try await self.pages(repository, filter: TenantListFilter(), limit: 2)
