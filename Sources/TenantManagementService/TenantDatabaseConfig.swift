@@ -44,6 +44,7 @@ struct TenantDatabaseConfig: Codable, Sendable, Equatable, CustomStringConvertib
 
     /// Masked, so that interpolating a configuration into a log line can never print a password.
     var description: String {
-        "TenantDatabaseConfig(type: \(self.type.rawValue), database: \(self.databaseName), connection: \(ConnectionStringMask.mask(self.connectionString)))"
+        let connection = ConnectionStringMask.mask(self.connectionString)
+        return "TenantDatabaseConfig(type: \(self.type.rawValue), database: \(self.databaseName), connection: \(connection))"
     }
 }

@@ -20,7 +20,9 @@ struct TenantDatabaseListFilter: Sendable, Equatable {
             self.tenantID = id
         }
         if let raw = query["type"] {
-            guard let type = TenantStoreKind(rawValue: raw) else { throw APIError.badRequest("type must be mongodb or postgresql.", code: "invalid_query") }
+            guard let type = TenantStoreKind(rawValue: raw) else {
+                throw APIError.badRequest("type must be mongodb or postgresql.", code: "invalid_query")
+            }
             self.type = type
         }
     }

@@ -20,7 +20,8 @@ struct TenantListFilter: Sendable, Equatable {
     init(query: [String: String]) throws(APIError) {
         if let raw = query["status"] {
             guard let status = TenantStatus(rawValue: raw) else {
-                throw APIError.badRequest("status must be one of \(TenantStatus.allCases.map(\.rawValue).joined(separator: ", ")).", code: "invalid_query")
+                throw APIError.badRequest(
+                    "status must be one of \(TenantStatus.allCases.map(\.rawValue).joined(separator: ", ")).", code: "invalid_query")
             }
             self.status = status
         }

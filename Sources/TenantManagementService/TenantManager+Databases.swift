@@ -77,7 +77,8 @@ extension TenantManager {
             try await self.repository.removeDatabase(key: record.databaseKey)
         } catch {
             logger.error(
-                "could not undo a tenant database", metadata: ["tenant_id": "\(tenant)", "database": "\(record.name)", "error": "\(Self.logText(error))"])
+                "could not undo a tenant database",
+                metadata: ["tenant_id": "\(tenant)", "database": "\(record.name)", "error": "\(Self.logText(error))"])
         }
     }
 }

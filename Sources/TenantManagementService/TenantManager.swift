@@ -71,7 +71,8 @@ struct TenantManager: Sendable {
             guard let current = try await self.repository.tenant(id) else { throw TenantError.notFound(id) }
             if current.status == .deleting { throw TenantError.invalidState("Tenant \(id) is being deleted.") }
             throw TenantError.invalidState(
-                "Tenant \(id) is \(current.status.rawValue); status can only change between active and suspended (use /provision for a failed tenant).")
+                "Tenant \(id) is \(current.status.rawValue); status can only change between active and suspended "
+                    + "(use /provision for a failed tenant).")
         }
         logger.info("tenant updated", metadata: ["tenant_id": "\(id)", "fields": "\(change.fieldNames.joined(separator: ","))"])
         await self.invalidate(id, logger: logger)

@@ -37,4 +37,3 @@ protocol TenantRepository: Sendable {
     /// Forgets every database record of `id`.
     func removeDatabases(of id: TenantID) async throws
 }
-

@@ -86,7 +86,8 @@ struct TenantRoutes: Sendable {
 
     /// `POST /api/v1/databases`: 201 with `Location` (the owning tenant's database report).
     @Sendable func createDatabase(_ request: Request, context: ServiceRequestContext) async throws -> EditedResponse<TenantDatabaseRecord> {
-        let database = try await self.manager.createDatabase(try await CreateTenantDatabaseRequest(request: request, context: context), logger: context.logger)
+        let database = try await self.manager.createDatabase(
+            try await CreateTenantDatabaseRequest(request: request, context: context), logger: context.logger)
         return EditedResponse(status: .created, headers: [.location: Self.tenantPath(database.tenantID) + "/databases"], response: database)
     }
 

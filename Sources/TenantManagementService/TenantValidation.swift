@@ -30,7 +30,8 @@ enum TenantValidation {
             bytes.allSatisfy({ Self.isAlphanumeric($0) || punctuation.contains($0) })
         else {
             throw APIError.badRequest(
-                "name must be 1-\(maximumNameLength) characters of ASCII letters, digits, spaces and _ . , & ' ( ) -, starting with a letter or digit.")
+                "name must be 1-\(maximumNameLength) characters of ASCII letters, digits, spaces and _ . , & ' ( ) -, "
+                    + "starting with a letter or digit.")
         }
         return raw
     }

@@ -1,11 +1,12 @@
-@testable import DatabaseLayer
 import DatabaseLayerTesting
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-@testable import TenantManagementService
 import Testing
+
+@testable import DatabaseLayer
+@testable import TenantManagementService
 
 /// The whole lifecycle and hostile input against each MongoDB stand-in, checking MongoDB and PostgreSQL themselves.
 @Suite(.enabled(if: TestServers.mongoEnabled && TestServers.postgresEnabled, TestServers.skipReason))
@@ -59,7 +60,8 @@ struct TenantLifecycleIntegrationTests {
             #expect(sameName.headers[.contentType] == "application/problem+json")
 
             // Server-owned fields are rejected, not ignored (`read_only_field`; it was `invalid_body`), unknown ones too.
-            let owned = try await client.call(.post, "/api/v1/tenants", body: ["tenant_id": .string(tenantTestID()), "name": "Owned", "status": "active"])
+            let owned = try await client.call(
+                .post, "/api/v1/tenants", body: ["tenant_id": .string(tenantTestID()), "name": "Owned", "status": "active"])
             #expect(owned.status == 400 && owned.code == "read_only_field")
             let unknown = try await client.call(.post, "/api/v1/tenants", body: ["name": "Unknown", "colour": "red"])
             #expect(unknown.status == 400 && unknown.code == "unknown_field")
@@ -70,12 +72,14 @@ struct TenantLifecycleIntegrationTests {
             #expect(try await client.call(.get, "/api/v1/tenants/\(tenantTestID())").status == 404)
 
             // Update: name, tier, settings; suspend and reactivate; other statuses and fields refused.
-            let updated = try await client.call(.put, "/api/v1/tenants/\(id)", body: ["name": .string("Renamed \(id)"), "tier": "premium", "settings": ["a": 1]])
+            let updated = try await client.call(
+                .put, "/api/v1/tenants/\(id)", body: ["name": .string("Renamed \(id)"), "tier": "premium", "settings": ["a": 1]])
             #expect(updated.status == 200)
             let updatedBody = try updated.decode(TenantResponse.self)
             #expect(updatedBody.name == "Renamed \(id)" && updatedBody.tier == "premium" && updatedBody.settings == ["a": 1])
             #expect(updatedBody.updatedAt >= body.updatedAt)
-            #expect(try await client.call(.put, "/api/v1/tenants/\(id)", body: ["status": "suspended"]).decode(TenantResponse.self).status == .suspended)
+            #expect(
+                try await client.call(.put, "/api/v1/tenants/\(id)", body: ["status": "suspended"]).decode(TenantResponse.self).status == .suspended)
             #expect(try await client.call(.put, "/api/v1/tenants/\(id)", body: ["status": "active"]).decode(TenantResponse.self).status == .active)
             #expect(try await client.call(.put, "/api/v1/tenants/\(id)", body: ["status": "deleting"]).status == 400)
             let config = try await client.call(.put, "/api/v1/tenants/\(id)", body: ["database_config": ["type": "shared"]])
@@ -83,15 +87,20 @@ struct TenantLifecycleIntegrationTests {
             #expect(try await client.call(.put, "/api/v1/tenants/\(id)", body: ["name": .string("generated \(id)")]).status == 409)
 
             // Additional databases: one MongoDB database, one PostgreSQL schema; the same again is 409.
-            let extraMongo = try await client.call(.post, "/api/v1/databases", body: ["tenant_id": .string(id), "type": "mongodb", "name": "analytics"])
+            let extraMongo = try await client.call(
+                .post, "/api/v1/databases", body: ["tenant_id": .string(id), "type": "mongodb", "name": "analytics"])
             #expect(extraMongo.status == 201)
             #expect(extraMongo.headers[.location] == "/api/v1/tenants/\(id)/databases")
             #expect(try extraMongo.decode(TenantDatabaseRecord.self).name == prefix + "analytics")
             let extraSchema = try await client.call(
                 .post, "/api/v1/databases", body: ["tenant_id": .string(id), "type": "postgresql", "name": .string(prefix + "billing")])
             #expect(extraSchema.status == 201)
-            #expect(try await client.call(.post, "/api/v1/databases", body: ["tenant_id": .string(id), "type": "postgresql", "name": "billing"]).status == 409)
-            #expect(try await client.call(.post, "/api/v1/databases", body: ["tenant_id": .string(id), "type": "postgresql", "name": "crm"]).status == 409)
+            #expect(
+                try await client.call(.post, "/api/v1/databases", body: ["tenant_id": .string(id), "type": "postgresql", "name": "billing"]).status
+                    == 409)
+            #expect(
+                try await client.call(.post, "/api/v1/databases", body: ["tenant_id": .string(id), "type": "postgresql", "name": "crm"]).status == 409
+            )
             #expect(try await probe.mongoDatabaseExists(prefix + "analytics"))
             #expect(try await probe.schemas(prefix: prefix).contains(prefix + "billing"))
 
@@ -150,18 +159,21 @@ struct TenantLifecycleIntegrationTests {
                     let reply = try await client.call(method, "/api/v1/tenants/\(tenantPathSegment(attempt))\(suffix)", body: body)
                     #expect(reply.status == 400, "\(method) \(suffix) \(attempt)")
                 }
-                let dbTenant = try await client.call(.post, "/api/v1/databases", body: ["tenant_id": .string(attempt), "type": "postgresql", "name": "ok"])
+                let dbTenant = try await client.call(
+                    .post, "/api/v1/databases", body: ["tenant_id": .string(attempt), "type": "postgresql", "name": "ok"])
                 #expect(dbTenant.status == 400)
             }
             // A real tenant, then hostile database names for it.
             #expect(try await client.call(.post, "/api/v1/tenants", body: tenantCreateBody(id: id, name: "Target \(id)")).status == 201)
             for attempt in attempts + ["tenant_x_db", "a_b", prefix + "../x"] {
                 for type in ["mongodb", "postgresql"] {
-                    let reply = try await client.call(.post, "/api/v1/databases", body: ["tenant_id": .string(id), "type": .string(type), "name": .string(attempt)])
+                    let reply = try await client.call(
+                        .post, "/api/v1/databases", body: ["tenant_id": .string(id), "type": .string(type), "name": .string(attempt)])
                     #expect(reply.status == 400 && reply.code == "invalid_database_name", "\(type) \(attempt)")
                 }
             }
-            #expect(try await client.call(.post, "/api/v1/databases", body: ["tenant_id": .string(id), "type": "$where", "name": "ok"]).status == 400)
+            #expect(
+                try await client.call(.post, "/api/v1/databases", body: ["tenant_id": .string(id), "type": "$where", "name": "ok"]).status == 400)
             #expect(try await client.call(.get, "/api/v1/databases?tenant_id=%24where").status == 400)
             let operatorKey = try await client.call(.post, "/api/v1/tenants", body: ["name": "Settings", "settings": ["$where": "1"]])
             #expect(operatorKey.status == 400 && operatorKey.code == "invalid_key")
@@ -169,7 +181,10 @@ struct TenantLifecycleIntegrationTests {
             #expect(try await probe.mongo.collection("tenants").count() == 1)
             #expect(try await probe.mongo.collection("tenant_databases").count() == 4)
             let databases = try await probe.mongoDatabases()
-            #expect(!databases.contains { $0.contains("etc") || $0.contains("where") || $0.contains("DROP") || $0.contains("aaaaaaaaaa") || !$0.allSatisfy(\.isASCII) })
+            #expect(
+                !databases.contains {
+                    $0.contains("etc") || $0.contains("where") || $0.contains("DROP") || $0.contains("aaaaaaaaaa") || !$0.allSatisfy(\.isASCII)
+                })
             let schemas = try await probe.allSchemas()
             #expect(schemas.contains("public"), "public survived")
             #expect(!schemas.contains { $0.contains("etc") || $0.contains("where") || $0.lowercased().contains("drop") || $0.contains("aaaaaaaaaa") })

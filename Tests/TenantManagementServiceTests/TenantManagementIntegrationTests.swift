@@ -1,11 +1,12 @@
-@testable import DatabaseLayer
 import DatabaseLayerTesting
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-@testable import TenantManagementService
 import Testing
+
+@testable import DatabaseLayer
+@testable import TenantManagementService
 
 /// Failure recovery, races, the cache, lists and startup, against real servers.
 @Suite(.enabled(if: TestServers.mongoEnabled && TestServers.postgresEnabled, TestServers.skipReason))
@@ -122,7 +123,8 @@ struct TenantManagementIntegrationTests {
         let server = try TestServers.primaryMongo()
         let id = tenantTestID()
         try await withTenantService(server: server, ids: [id]) { client, probe async throws in
-            #expect(try await client.call(.post, "/api/v1/tenants", body: tenantCreateBody(id: id, name: "Cached \(id)", tier: "basic")).status == 201)
+            #expect(
+                try await client.call(.post, "/api/v1/tenants", body: tenantCreateBody(id: id, name: "Cached \(id)", tier: "basic")).status == 201)
             #expect(try await client.call(.get, "/api/v1/tenants/\(id)").decode(TenantResponse.self).tier == "basic")
             // Changed behind the service's back: the cached answer is still served, which shows the cache is used.
             _ = try await probe.mongo.collection("tenants").updateOne(["tenant_id": ["$eq": .string(id)]], ["$set": ["tier": "sneaky"]])
@@ -148,7 +150,8 @@ struct TenantManagementIntegrationTests {
         let ids = (0..<5).map { _ in tenantTestID() }
         try await withTenantService(server: server, extra: ["MAX_PAGE_SIZE": "3"], ids: ids) { client, _ async throws in
             for (index, id) in ids.enumerated() {
-                let body = tenantCreateBody(id: id, name: "Page \(id)", tier: index < 3 ? "gold" : "silver", region: index.isMultiple(of: 2) ? "eu" : "us")
+                let body = tenantCreateBody(
+                    id: id, name: "Page \(id)", tier: index < 3 ? "gold" : "silver", region: index.isMultiple(of: 2) ? "eu" : "us")
                 #expect(try await client.call(.post, "/api/v1/tenants", body: body).status == 201)
             }
             /// Follows `next` from the first page to the last; the items of every page, in order.
@@ -204,6 +207,28 @@ struct TenantManagementIntegrationTests {
                 #expect(ready.checks["startup"]?.status == "pass")
                 #expect(try await client.call(.get, "/api/v1/tenants").status == 200)
             }
+        }
+    }
+
+    /// The headers and methods the API description promises: 405 for an undeclared method (it was 404), 401
+    /// without the key, 415 for a body that is not JSON.
+    @Test func undeclaredMethodsAndHeadersAreEnforced() async throws {
+        let server = try TestServers.primaryMongo()
+        try await withTenantService(server: server) { client, _ async throws in
+            let cases: [(HTTPRequest.Method, String)] = [
+                (.patch, "/api/v1/tenants/some-tenant"), (.delete, "/api/v1/tenants"), (.get, "/api/v1/tenants/some-tenant/provision"),
+                (.put, "/api/v1/tenants/some-tenant/databases"), (.put, "/api/v1/databases"), (.patch, "/api/v1/databases"),
+            ]
+            for (method, path) in cases {
+                let reply = try await client.call(method, path)
+                #expect(reply.status == 405 && reply.code == "method_not_allowed", "\(method) \(path)")
+            }
+            #expect(try await client.call(.patch, "/api/v1/tenants/some-tenant", apiKey: nil).status == 401)
+            #expect(try await client.call(.get, "/api/v1/tenants", apiKey: "wrong").status == 401)
+            let text = try await client.call(.post, "/api/v1/tenants", rawBody: #"{"name":"Text"}"#, headers: [.contentType: "text/plain"])
+            #expect(text.status == 415 && text.code == "unsupported_media_type")
+            let badTenantHeader = try await client.call(.get, "/api/v1/tenants", tenant: "$where")
+            #expect(badTenantHeader.status == 400 && badTenantHeader.code == "invalid_tenant")
         }
     }
 }

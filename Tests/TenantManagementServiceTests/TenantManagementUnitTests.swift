@@ -1,15 +1,18 @@
-@testable import DatabaseLayer
 import DatabaseLayerTesting
 import Foundation
 import Hummingbird
-@testable import TenantManagementService
 import Testing
+
+@testable import DatabaseLayer
+@testable import TenantManagementService
 
 /// Validation, masking, error mapping and id generation, without servers.
 @Suite struct TenantManagementUnitTests {
     @Test(arguments: [
-        ("mongodb://tenant_service:password@mongodb-tenant:27017/tenant_registry?replicaSet=rs0&authSource=admin",
-         "mongodb://tenant_service:****@mongodb-tenant:27017/tenant_registry?replicaSet=rs0&authSource=admin"),
+        (
+            "mongodb://tenant_service:password@mongodb-tenant:27017/tenant_registry?replicaSet=rs0&authSource=admin",
+            "mongodb://tenant_service:****@mongodb-tenant:27017/tenant_registry?replicaSet=rs0&authSource=admin"
+        ),
         ("mongodb://127.0.0.1:27017", "mongodb://127.0.0.1:27017"),
         ("mongodb://user@host/db", "mongodb://user@host/db"),
         ("mongodb://u:p@ss/w@rd@host:1/db", "mongodb://u:****@host:1/db"),
@@ -49,13 +52,17 @@ import Testing
         }
     }
 
-    @Test(arguments: [#"x"; DROP SCHEMA public; --"#, "../etc", "$where", String(repeating: "a", count: 200), "tenänt", "Upper", "a.b", "", " a", "a_b"])
+    @Test(arguments: [
+        #"x"; DROP SCHEMA public; --"#, "../etc", "$where", String(repeating: "a", count: 200), "tenänt", "Upper", "a.b", "", " a", "a_b",
+    ])
     func badTenantIDsAreRejected(raw: String) {
         #expect(throws: APIError.self) { try TenantValidation.tenantID(raw) }
         #expect(throws: APIError.self) { try CreateTenantRequest(body: ["tenant_id": .string(raw), "name": "Valid"]) }
     }
 
-    @Test(arguments: [#"x"; DROP SCHEMA public; --"#, "../etc", "$where", String(repeating: "a", count: 101), "Café", "", " lead", "trail ", "tab\there"])
+    @Test(arguments: [
+        #"x"; DROP SCHEMA public; --"#, "../etc", "$where", String(repeating: "a", count: 101), "Café", "", " lead", "trail ", "tab\there",
+    ])
     func badNamesAreRejected(raw: String) {
         #expect(throws: APIError.self) { try TenantValidation.name(raw) }
     }
@@ -79,9 +86,13 @@ import Testing
             #expect(self.code { _ = try CreateTenantRequest(body: ["name": "Acme", .init(stringLiteral: field): "x"]) } == "read_only_field")
         }
         #expect(self.code { _ = try CreateTenantRequest(body: ["name": "Acme", "surprise": 1]) } == "unknown_field")
-        #expect(self.code { _ = try CreateTenantRequest(body: ["name": "Acme", "database_config": ["connection_string": "mongodb://x"]]) } == "read_only_field")
+        #expect(
+            self.code { _ = try CreateTenantRequest(body: ["name": "Acme", "database_config": ["connection_string": "mongodb://x"]]) }
+                == "read_only_field")
         #expect(self.code { _ = try CreateTenantRequest(body: ["name": "Acme", "database_config": ["size": "xl"]]) } == "unknown_field")
-        #expect(self.code { _ = try CreateTenantRequest(body: ["name": "Acme", "database_config": ["type": "dedicated"]]) } == "unsupported_database_type")
+        #expect(
+            self.code { _ = try CreateTenantRequest(body: ["name": "Acme", "database_config": ["type": "dedicated"]]) } == "unsupported_database_type"
+        )
         #expect(self.code { _ = try CreateTenantRequest(body: ["name": "Acme", "settings": ["$where": "1"]]) } == "invalid_key")
         #expect(self.code { _ = try CreateTenantRequest(body: ["name": "Acme", "settings": ["a.b": 1]]) } == "invalid_key")
         #expect(self.code { _ = try CreateTenantRequest(body: ["name": "Acme", "settings": ["deep": ["list": [["$gt": 1]]]]]) } == "invalid_key")
@@ -99,7 +110,9 @@ import Testing
         #expect(self.code { _ = try UpdateTenantRequest(body: ["database_config": ["type": "shared"]]) } == "read_only_field")
         #expect(self.code { _ = try UpdateTenantRequest(body: ["colour": "red"]) } == "unknown_field")
         #expect(try UpdateTenantRequest(body: ["status": "suspended"]).status == .suspended)
-        #expect(self.code { _ = try CreateTenantDatabaseRequest(body: ["tenant_id": "a", "type": "mongodb", "name": "x", "primary": true]) } == "read_only_field")
+        #expect(
+            self.code { _ = try CreateTenantDatabaseRequest(body: ["tenant_id": "a", "type": "mongodb", "name": "x", "primary": true]) }
+                == "read_only_field")
     }
 
     @Test func additionalDatabaseNamesAreDerivedAndCannotCollideAcrossTenants() throws {
@@ -112,7 +125,9 @@ import Testing
             #expect(throws: APIError.self) { try CreateTenantDatabaseRequest.fullName(bad, tenant: a, type: .postgresql) }
         }
         let long = try #require(TenantID(String(repeating: "z", count: 40)))
-        #expect(throws: APIError.self) { try CreateTenantDatabaseRequest.fullName(String(repeating: "a", count: 20), tenant: long, type: .postgresql) }
+        #expect(throws: APIError.self) {
+            try CreateTenantDatabaseRequest.fullName(String(repeating: "a", count: 20), tenant: long, type: .postgresql)
+        }
     }
 
     /// Domain errors read as the problems the API documents; a failed operation names the request that finishes it.
@@ -124,9 +139,18 @@ import Testing
             (.duplicate, 409, "conflict", nil),
             (.invalidState("busy"), 409, "invalid_state", nil),
             (.provisioningFailed(down, tenant: id), 503, "provisioning_failed", 5),
-            (.deletionFailed(TenantOperationError(step: "drop_mongodb", code: "timeout", message: "", occurredAt: Date()), tenant: id), 504, "deletion_failed", nil),
-            (.provisioningFailed(TenantOperationError(step: "x", code: "conflict", message: "", occurredAt: Date()), tenant: id), 409, "provisioning_failed", nil),
-            (.deletionFailed(TenantOperationError(step: "x", code: "internal_error", message: "", occurredAt: Date()), tenant: id), 500, "deletion_failed", nil),
+            (
+                .deletionFailed(TenantOperationError(step: "drop_mongodb", code: "timeout", message: "", occurredAt: Date()), tenant: id), 504,
+                "deletion_failed", nil
+            ),
+            (
+                .provisioningFailed(TenantOperationError(step: "x", code: "conflict", message: "", occurredAt: Date()), tenant: id), 409,
+                "provisioning_failed", nil
+            ),
+            (
+                .deletionFailed(TenantOperationError(step: "x", code: "internal_error", message: "", occurredAt: Date()), tenant: id), 500,
+                "deletion_failed", nil
+            ),
         ]
         for (error, status, code, retryAfter) in cases {
             #expect(error.status.code == status && error.problemCode == code && error.retryAfterSeconds == retryAfter, "\(error)")

@@ -1,8 +1,9 @@
-@testable import DatabaseLayer
 import DatabaseLayerTesting
 import Foundation
-@testable import TenantManagementService
 import Testing
+
+@testable import DatabaseLayer
+@testable import TenantManagementService
 
 /// What every ``TenantRepository`` must do, whatever its store: run against each backend by its own suite.
 struct TenantRepositoryContract {
@@ -104,7 +105,8 @@ struct TenantRepositoryContract {
         stolen.tenantID = "c-beta"
         await Self.expectConflict { try await repository.record(stolen, allowExisting: true) }
         // The same name as another kind is a different key.
-        let sameNameOtherKind = TenantDatabaseRecord(tenantID: "c-beta", type: .postgresql, name: "tenant_c_alpha_db", primary: false, createdAt: self.base)
+        let sameNameOtherKind = TenantDatabaseRecord(
+            tenantID: "c-beta", type: .postgresql, name: "tenant_c_alpha_db", primary: false, createdAt: self.base)
         #expect(try await repository.record(sameNameOtherKind, allowExisting: false))
         #expect(try await repository.databases(of: alpha) == [mongo, schema])
         let grouped = try await repository.databases(of: ["c-alpha", "c-beta", "c-missing"])
@@ -112,7 +114,9 @@ struct TenantRepositoryContract {
         var keys: [String] = []
         var request = PageRequest(limit: 1)
         while true {
-            let page = Page(rows: try await repository.databases(filter: TenantDatabaseListFilter(), page: request), request: request) { $0.pageCursor }
+            let page = Page(rows: try await repository.databases(filter: TenantDatabaseListFilter(), page: request), request: request) {
+                $0.pageCursor
+            }
             keys += page.items.map(\.databaseKey)
             guard let next = page.next else { break }
             let cursor = PageCursor(token: next)
@@ -120,7 +124,8 @@ struct TenantRepositoryContract {
             request = PageRequest(limit: 1, cursor: cursor)
         }
         #expect(keys == ["mongodb:tenant_c_alpha_db", "postgresql:tenant_c_alpha_crm", "postgresql:tenant_c_alpha_db"])
-        let filtered = try await repository.databases(filter: TenantDatabaseListFilter(tenantID: alpha, type: .postgresql), page: PageRequest(limit: 5))
+        let filtered = try await repository.databases(
+            filter: TenantDatabaseListFilter(tenantID: alpha, type: .postgresql), page: PageRequest(limit: 5))
         #expect(filtered == [schema])
         try await repository.removeDatabase(key: sameNameOtherKind.databaseKey)
         #expect(try await repository.databases(of: try #require(TenantID("c-beta"))).isEmpty)

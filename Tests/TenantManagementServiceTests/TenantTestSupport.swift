@@ -1,10 +1,11 @@
-@testable import DatabaseLayer
 import DatabaseLayerTesting
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import TenantManagementService
 import Testing
+
+@testable import DatabaseLayer
+@testable import TenantManagementService
 
 /// A fresh tenant id for one test (`it-<12 hex>`), valid and unique per run.
 func tenantTestID() -> String {
@@ -15,7 +16,9 @@ func tenantTestID() -> String {
 let tenantDeadPostgresURI = "postgresql://nobody@127.0.0.1:1/nothing"
 
 /// The service's environment on the test servers, with its own registry database.
-func tenantEnvironment(mongo: MongoTestServer, registry: String, postgresURI: String? = nil, extra: [String: String] = [:]) throws -> ServiceEnvironment {
+func tenantEnvironment(
+    mongo: MongoTestServer, registry: String, postgresURI: String? = nil, extra: [String: String] = [:]
+) throws -> ServiceEnvironment {
     testServiceEnvironment(
         [
             "TENANT_MONGODB_URI": mongo.uri, "TENANT_REGISTRY_DB": registry, "TENANT_POSTGRES_URI": try postgresURI ?? TestServers.postgresURL(),
