@@ -4,20 +4,26 @@ import Hummingbird
 /// Builds the tenant management service: the tenant registry in MongoDB, provisioning of tenant databases (MongoDB)
 /// and schemas (PostgreSQL), and a Redis read-through cache of tenant lookups.
 enum TenantManagementApp: ServiceApplication {
-    /// The application, with its stores as services (readiness: `mongodb:<registry>`, `postgres:<database>`, `redis`).
+    /// The routes, with the stores as services (readiness: `mongodb:<registry>`, `postgres:<database>`, `redis`,
+    /// `startup`) and the registry's indexes as a startup step.
     static func build(configuration: TenantManagementConfiguration, runtime: ServiceRuntime) async throws -> RouteCollection<ServiceRequestContext> {
-        let routes = RouteCollection(context: ServiceRequestContext.self)
         let mongo = try runtime.mongo(configuration.registry)
         let postgres = runtime.postgres(configuration.postgres)
+        let repository = try MongoTenantRepository(pool: mongo)
+        // The unique indexes make a duplicate id or name a 409, so no request is served before they exist.
+        runtime.addStartupStep("mongodb indexes") { try await repository.prepare() }
         let manager = TenantManager(
-            repository: try MongoTenantRepository(pool: mongo),
+            repository: repository,
             provisioner: TenantProvisioner(mongo: mongo, postgres: postgres),
             cache: runtime.cache(prefix: "tenant:", ttlSeconds: configuration.cacheTTLSeconds),
             metrics: runtime.metrics,
             connectionString: configuration.tenantConnectionString,
             postgresDatabase: configuration.postgres.database
         )
-        TenantRoutes(manager: manager, maxPageSize: configuration.http.maxPageSize).add(to: routes)
+        let tenantRoutes = TenantRoutes(manager: manager, maxPageSize: configuration.http.maxPageSize)
+        let routes = RouteCollection(context: ServiceRequestContext.self)
+        routes.addRoutes(tenantRoutes.tenants, atPath: "/api/v1/tenants")
+        routes.addRoutes(tenantRoutes.databases, atPath: "/api/v1/databases")
         return routes
     }
 }

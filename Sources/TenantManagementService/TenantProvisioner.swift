@@ -32,7 +32,8 @@ struct TenantProvisioner: Sendable {
         var records = [TenantDatabaseRecord(tenantID: id.rawValue, type: .mongodb, name: id.mongoDatabaseName, primary: true, createdAt: date)]
         for plugin in Self.plugins {
             records.append(
-                TenantDatabaseRecord(tenantID: id.rawValue, type: .postgresql, name: try id.postgresSchemaName(plugin: plugin).name, primary: true, createdAt: date))
+                TenantDatabaseRecord(
+                    tenantID: id.rawValue, type: .postgresql, name: try id.postgresSchemaName(plugin: plugin).name, primary: true, createdAt: date))
         }
         return records
     }

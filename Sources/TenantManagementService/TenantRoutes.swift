@@ -3,53 +3,105 @@ import Hummingbird
 
 /// The eight endpoints of seed 000's table plus `POST /tenants/{id}/provision`. An admin API: `X-API-Key` only;
 /// `X-Tenant-ID` plays no part (the tenant is in the path or body).
+///
+/// Each handler reads a typed, validated request and returns a `ResponseEncodable` (or a status); errors are
+/// thrown and rendered by the shared problem middleware.
 struct TenantRoutes: Sendable {
     /// The lifecycle operations.
     let manager: TenantManager
     /// `MAX_PAGE_SIZE`.
     let maxPageSize: Int
 
-    /// Registers the routes on `router`.
-    func add(to router: some RouterMethods<ServiceRequestContext>) {
-        router.get("/api/v1/tenants") { request, _ -> Page<TenantResponse> in
-            let query = request.queryDictionary
-            return try await self.manager.tenants(
-                filter: TenantListFilter(query: query), page: PageRequest(query: query, maxPageSize: self.maxPageSize))
-        }
-        router.post("/api/v1/tenants") { request, context -> EditedResponse<TenantResponse> in
-            let body = try await request.decode(as: JSONObject.self, context: context)
-            let tenant = try await self.manager.create(CreateTenantRequest(body: body), logger: context.logger)
-            return EditedResponse(status: .created, headers: [.location: "/api/v1/tenants/\(tenant.tenantID)"], response: tenant)
-        }
-        router.get("/api/v1/tenants/:tenant_id") { _, context -> TenantResponse in
-            let id = try Self.tenantID(context)
-            guard let tenant = try await self.manager.cachedTenant(id) else { throw TenantManager.notFound(id) }
-            return tenant
-        }
-        router.put("/api/v1/tenants/:tenant_id") { request, context -> TenantResponse in
-            let id = try Self.tenantID(context)
-            let body = try await request.decode(as: JSONObject.self, context: context)
-            return try await self.manager.update(id, with: UpdateTenantRequest(body: body), logger: context.logger)
-        }
-        router.delete("/api/v1/tenants/:tenant_id") { _, context -> HTTPResponse.Status in
-            try await self.manager.delete(try Self.tenantID(context), logger: context.logger)
-            return .noContent
-        }
-        router.post("/api/v1/tenants/:tenant_id/provision") { _, context -> TenantResponse in
-            try await self.manager.provisionAgain(try Self.tenantID(context), logger: context.logger)
-        }
-        router.get("/api/v1/tenants/:tenant_id/databases") { _, context -> TenantDatabasesResponse in
-            try await self.manager.databaseReport(try Self.tenantID(context))
-        }
-        router.get("/api/v1/databases") { request, _ -> Page<TenantDatabaseResponse> in
-            let query = request.queryDictionary
-            return try await self.manager.databases(
-                filter: TenantDatabaseListFilter(query: query), page: PageRequest(query: query, maxPageSize: self.maxPageSize))
-        }
-        router.post("/api/v1/databases") { request, context -> EditedResponse<TenantDatabaseResponse> in
-            let body = try await request.decode(as: JSONObject.self, context: context)
-            let database = try await self.manager.createDatabase(CreateTenantDatabaseRequest(body: body), logger: context.logger)
-            return EditedResponse(status: .created, headers: [.location: "/api/v1/tenants/\(database.tenantID)/databases"], response: database)
+    /// The routes under `/api/v1/tenants`.
+    var tenants: RouteCollection<ServiceRequestContext> {
+        let routes = RouteCollection(context: ServiceRequestContext.self)
+        routes.get(use: self.list)
+        routes.post(use: self.create)
+        routes.get(":tenant_id", use: self.show)
+        routes.put(":tenant_id", use: self.update)
+        routes.delete(":tenant_id", use: self.delete)
+        routes.post(":tenant_id/provision", use: self.provision)
+        routes.get(":tenant_id/databases", use: self.databaseReport)
+        Self.refuseOtherMethods(on: routes, at: "", declared: [.get, .post])
+        Self.refuseOtherMethods(on: routes, at: ":tenant_id", declared: [.get, .put, .delete])
+        Self.refuseOtherMethods(on: routes, at: ":tenant_id/provision", declared: [.post])
+        Self.refuseOtherMethods(on: routes, at: ":tenant_id/databases", declared: [.get])
+        return routes
+    }
+
+    /// The routes under `/api/v1/databases`.
+    var databases: RouteCollection<ServiceRequestContext> {
+        let routes = RouteCollection(context: ServiceRequestContext.self)
+        routes.get(use: self.listDatabases)
+        routes.post(use: self.createDatabase)
+        Self.refuseOtherMethods(on: routes, at: "", declared: [.get, .post])
+        return routes
+    }
+
+    /// `GET /api/v1/tenants`: one keyset page, filtered.
+    @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> Page<TenantResponse> {
+        let query = request.queryDictionary
+        return try await self.manager.tenants(filter: TenantListFilter(query: query), page: PageRequest(query: query, maxPageSize: self.maxPageSize))
+    }
+
+    /// `POST /api/v1/tenants`: 201 with `Location`.
+    @Sendable func create(_ request: Request, context: ServiceRequestContext) async throws -> EditedResponse<TenantResponse> {
+        let tenant = try await self.manager.create(try await CreateTenantRequest(request: request, context: context), logger: context.logger)
+        return EditedResponse(status: .created, headers: [.location: Self.tenantPath(tenant.tenantID)], response: tenant)
+    }
+
+    /// `GET /api/v1/tenants/{id}`, through the cache.
+    @Sendable func show(_ request: Request, context: ServiceRequestContext) async throws -> TenantResponse {
+        try await self.manager.cachedTenant(try Self.tenantID(context))
+    }
+
+    /// `PUT /api/v1/tenants/{id}`.
+    @Sendable func update(_ request: Request, context: ServiceRequestContext) async throws -> TenantResponse {
+        let id = try Self.tenantID(context)
+        return try await self.manager.update(id, with: try await UpdateTenantRequest(request: request, context: context), logger: context.logger)
+    }
+
+    /// `DELETE /api/v1/tenants/{id}`: 204.
+    @Sendable func delete(_ request: Request, context: ServiceRequestContext) async throws -> HTTPResponse.Status {
+        try await self.manager.delete(try Self.tenantID(context), logger: context.logger)
+        return .noContent
+    }
+
+    /// `POST /api/v1/tenants/{id}/provision`.
+    @Sendable func provision(_ request: Request, context: ServiceRequestContext) async throws -> TenantResponse {
+        try await self.manager.provisionAgain(try Self.tenantID(context), logger: context.logger)
+    }
+
+    /// `GET /api/v1/tenants/{id}/databases`.
+    @Sendable func databaseReport(_ request: Request, context: ServiceRequestContext) async throws -> TenantDatabasesResponse {
+        try await self.manager.databaseReport(try Self.tenantID(context))
+    }
+
+    /// `GET /api/v1/databases`: one keyset page, filtered.
+    @Sendable func listDatabases(_ request: Request, context: ServiceRequestContext) async throws -> Page<TenantDatabaseRecord> {
+        let query = request.queryDictionary
+        return try await self.manager.databases(
+            filter: TenantDatabaseListFilter(query: query), page: PageRequest(query: query, maxPageSize: self.maxPageSize))
+    }
+
+    /// `POST /api/v1/databases`: 201 with `Location` (the owning tenant's database report).
+    @Sendable func createDatabase(_ request: Request, context: ServiceRequestContext) async throws -> EditedResponse<TenantDatabaseRecord> {
+        let database = try await self.manager.createDatabase(
+            try await CreateTenantDatabaseRequest(request: request, context: context), logger: context.logger)
+        return EditedResponse(status: .created, headers: [.location: Self.tenantPath(database.tenantID) + "/databases"], response: database)
+    }
+
+    /// The methods a path may be asked for that it does not serve; HEAD and OPTIONS are left to the router.
+    static let refusableMethods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
+
+    /// Answers `405 method_not_allowed` for the methods `path` does not declare. The router alone answers them
+    /// with 404, which tells a client the resource does not exist when only the method is wrong.
+    static func refuseOtherMethods(on routes: RouteCollection<ServiceRequestContext>, at path: RouterPath, declared: [HTTPRequest.Method]) {
+        let allowed = declared.map(\.rawValue).joined(separator: ", ")
+        for method in Self.refusableMethods where !declared.contains(method) {
+            routes.on(path, method: method) { _, _ -> HTTPResponse.Status in
+                throw APIError(.methodNotAllowed, code: "method_not_allowed", detail: "This path accepts \(allowed) only.")
+            }
         }
     }
 
@@ -57,4 +109,7 @@ struct TenantRoutes: Sendable {
     static func tenantID(_ context: ServiceRequestContext) throws -> TenantID {
         try TenantValidation.tenantID(try context.parameters.require("tenant_id"))
     }
+
+    /// A tenant's resource path: built here, where the routes are, rather than in the manager.
+    static func tenantPath(_ id: String) -> String { "/api/v1/tenants/\(id)" }
 }
