@@ -22,10 +22,6 @@ struct TenantRoutes: Sendable {
         routes.delete(":tenant_id", use: self.delete)
         routes.post(":tenant_id/provision", use: self.provision)
         routes.get(":tenant_id/databases", use: self.databaseReport)
-        Self.refuseOtherMethods(on: routes, at: "", declared: [.get, .post])
-        Self.refuseOtherMethods(on: routes, at: ":tenant_id", declared: [.get, .put, .delete])
-        Self.refuseOtherMethods(on: routes, at: ":tenant_id/provision", declared: [.post])
-        Self.refuseOtherMethods(on: routes, at: ":tenant_id/databases", declared: [.get])
         return routes
     }
 
@@ -34,7 +30,6 @@ struct TenantRoutes: Sendable {
         let routes = RouteCollection(context: ServiceRequestContext.self)
         routes.get(use: self.listDatabases)
         routes.post(use: self.createDatabase)
-        Self.refuseOtherMethods(on: routes, at: "", declared: [.get, .post])
         return routes
     }
 
@@ -89,20 +84,6 @@ struct TenantRoutes: Sendable {
         let database = try await self.manager.createDatabase(
             try await CreateTenantDatabaseRequest(request: request, context: context), logger: context.logger)
         return EditedResponse(status: .created, headers: [.location: Self.tenantPath(database.tenantID) + "/databases"], response: database)
-    }
-
-    /// The methods a path may be asked for that it does not serve; HEAD and OPTIONS are left to the router.
-    static let refusableMethods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
-
-    /// Answers `405 method_not_allowed` for the methods `path` does not declare. The router alone answers them
-    /// with 404, which tells a client the resource does not exist when only the method is wrong.
-    static func refuseOtherMethods(on routes: RouteCollection<ServiceRequestContext>, at path: RouterPath, declared: [HTTPRequest.Method]) {
-        let allowed = declared.map(\.rawValue).joined(separator: ", ")
-        for method in Self.refusableMethods where !declared.contains(method) {
-            routes.on(path, method: method) { _, _ -> HTTPResponse.Status in
-                throw APIError(.methodNotAllowed, code: "method_not_allowed", detail: "This path accepts \(allowed) only.")
-            }
-        }
     }
 
     /// The validated `{tenant_id}` path parameter (`400 invalid_tenant` otherwise, before anything is read).
