@@ -45,7 +45,7 @@ extension TenantManager {
             try await Self.retrying { try await self.createStore(record, tenant: id) }
         } catch {
             logger.error(
-                "tenant database creation failed", metadata: ["tenant_id": "\(id)", "database": "\(record.name)", "error": "\(Self.logText(error))"])
+                "tenant database creation failed", metadata: ["tenant_id": "\(id)", "database": "\(record.name)", "error": .string(String(reflecting: error))])
             await self.undo(record, tenant: id, logger: logger)
             throw error
         }
@@ -78,7 +78,7 @@ extension TenantManager {
         } catch {
             logger.error(
                 "could not undo a tenant database",
-                metadata: ["tenant_id": "\(tenant)", "database": "\(record.name)", "error": "\(Self.logText(error))"])
+                metadata: ["tenant_id": "\(tenant)", "database": "\(record.name)", "error": .string(String(reflecting: error))])
         }
     }
 }

@@ -39,7 +39,7 @@ extension TenantManager {
             _ = try await self.repository.removeTenant(id)
         } catch {
             let failure = Self.operationError(step: step, error: error)
-            logger.error("tenant deletion failed", metadata: ["tenant_id": "\(id)", "step": "\(step)", "error": "\(Self.logText(error))"])
+            logger.error("tenant deletion failed", metadata: ["tenant_id": "\(id)", "step": "\(step)", "error": .string(String(reflecting: error))])
             self.count("tenants_deleted", success: false)
             // Best effort: the tenant is `deleting` either way, and DELETE again finishes whatever is left.
             _ = try? await self.repository.update(id, whenStatusIn: [.deleting], TenantChange(deletionError: failure))

@@ -131,12 +131,6 @@ struct TenantManager: Sendable {
         }
     }
 
-    /// Server-side detail for the log: a DatabaseError's debug text (never a connection string), else the error.
-    static func logText(_ error: any Error) -> String {
-        if let error = error as? DatabaseError { return "\(error.code.rawValue): \(error.debugDetails ?? error.message)" }
-        return String(describing: error)
-    }
-
     /// Counts one provisioning or deletion attempt by result.
     func count(_ operation: String, success: Bool) {
         let help = operation == "tenants_deleted" ? "Tenant deletion attempts by result" : "Tenant provisioning attempts by result"

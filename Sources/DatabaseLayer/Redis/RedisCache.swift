@@ -40,7 +40,7 @@ public struct RedisCache: Sendable {
             self.metrics?.recordCache(result: "miss")
         } catch {
             self.metrics?.recordCache(result: "error")
-            self.logger.warning("cache read failed; loading from the store", metadata: ["key": "\(fullKey)", "error": "\(error)"])
+            self.logger.warning("cache read failed; loading from the store", metadata: ["key": "\(fullKey)", "error": .string(String(reflecting: error))])
             return try await load()
         }
         guard let value = try await load() else { return nil }
@@ -49,7 +49,7 @@ public struct RedisCache: Sendable {
             encoder.dateEncodingStrategy = ISO8601.encodingStrategy
             try await self.redis.set(fullKey, String(decoding: try encoder.encode(value), as: UTF8.self), expiresIn: self.ttlSeconds)
         } catch {
-            self.logger.warning("cache write failed", metadata: ["key": "\(fullKey)", "error": "\(error)"])
+            self.logger.warning("cache write failed", metadata: ["key": "\(fullKey)", "error": .string(String(reflecting: error))])
         }
         return value
     }
