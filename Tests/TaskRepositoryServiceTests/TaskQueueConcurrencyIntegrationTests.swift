@@ -28,7 +28,7 @@ final class QueueLedger: @unchecked Sendable {
 }
 
 @Suite(.enabled(if: TestServers.mongoEnabled, TestServers.skipReason))
-struct TaskQueueConcurrencyTests {
+struct TaskQueueConcurrencyIntegrationTests {
     /// 20 workers drain 500 tasks through real HTTP (the live server and an HTTP client) with claim-next,
     /// complete and scripted failures. Every task must end exactly as scripted, none lost, none completed twice,
     /// and no two workers may ever hold the same task.
@@ -43,7 +43,7 @@ struct TaskQueueConcurrencyTests {
                     group.addTask {
                         for index in stride(from: chunk, to: total, by: 20) {
                             let body: JSONValue = ["task_type": "JOB", "request": ["content": ["n": .int(Int64(index))], "metadata": ["script": .string(script(index))]]]
-                            let reply = try await taskCall(client, .post, "/api/v1/tasks", body: body)
+                            let reply = try await client.call(.post, "/api/v1/tasks", body: body)
                             guard reply.status == 201 else { throw APIError.badRequest("create failed: \(reply.status)") }
                         }
                     }
@@ -57,7 +57,7 @@ struct TaskQueueConcurrencyTests {
                 for worker in 0..<20 {
                     group.addTask {
                         while ledger.finished < total, ContinuousClock.now < deadline {
-                            let claim = try await taskCall(client, .post, "/api/v1/tasks/claim", body: ["worker_id": .string("w\(worker)"), "lease_seconds": 60])
+                            let claim = try await client.call(.post, "/api/v1/tasks/claim", body: ["worker_id": .string("w\(worker)"), "lease_seconds": 60])
                             if claim.status == 204 {
                                 try await Task.sleep(for: .milliseconds(10))  // retried tasks wait out their backoff
                                 continue
@@ -69,17 +69,17 @@ struct TaskQueueConcurrencyTests {
                             ledger.claimed(id)
                             let plan = claim["request"]?.objectValue?["metadata"]?.objectValue?["script"]?.stringValue ?? ""
                             let attempts = claim["attempts"]?.intValue ?? 0
-                            let reply: TaskReply
+                            let reply: TestReply
                             ledger.released(id)  // released before answering, so a re-claim after a retry is not a double hold
                             switch (plan, attempts) {
                             case ("fail_final", _):
-                                reply = try await taskCall(client, .post, "/api/v1/tasks/\(id)/fail", body: ["claim_token": .string(token), "error": "fatal", "retryable": false])
+                                reply = try await client.call(.post, "/api/v1/tasks/\(id)/fail", body: ["claim_token": .string(token), "error": "fatal", "retryable": false])
                                 if reply.status == 200 { ledger.failedFinally(id) }
                             case ("fail_once", 1):
-                                reply = try await taskCall(client, .post, "/api/v1/tasks/\(id)/fail", body: ["claim_token": .string(token), "error": "transient"])
+                                reply = try await client.call(.post, "/api/v1/tasks/\(id)/fail", body: ["claim_token": .string(token), "error": "transient"])
                                 if reply.status == 200 { ledger.retried(id) }
                             default:
-                                reply = try await taskCall(client, .post, "/api/v1/tasks/\(id)/complete", body: ["claim_token": .string(token), "result": ["by": .string("w\(worker)")]])
+                                reply = try await client.call(.post, "/api/v1/tasks/\(id)/complete", body: ["claim_token": .string(token), "result": ["by": .string("w\(worker)")]])
                                 if reply.status == 200 { ledger.completed(id) }
                             }
                             if reply.status != 200 { ledger.problem("\(plan) of \(id) answered \(reply.status)") }
