@@ -3,10 +3,10 @@ import Foundation
 @testable import TaskRepositoryService
 import Testing
 
-/// The checks that need the store to compare dates written by update operators; ``exercise(_:)`` runs them
-/// through ``dateComparing(_:_:)``, which turns them into known issues on nx-27017.
+/// The checks that need the store to compare dates written by update operators (leases, backoff, the ready
+/// count); see ``exercise(_:)`` for which of them nx-27017 can run.
 extension TaskRepositoryContract {
-    /// DATE-COMPARING: an expired lease is reclaimable while attempts remain (due pending tasks go first), the
+    /// an expired lease is reclaimable while attempts remain (due pending tasks go first), the
     /// stale holder can no longer act, and a lease that expires on the last attempt leaves the task claimed.
     func leaseExpiry(_ repository: some TaskRepository) async throws {
         let scope = try self.freshScope()
@@ -40,7 +40,7 @@ extension TaskRepositoryContract {
         }
     }
 
-    /// DATE-COMPARING: a retried task becomes claimable once its backoff has passed; the last attempt's failure
+    /// a retried task becomes claimable once its backoff has passed; the last attempt's failure
     /// is final and the history keeps both errors.
     func backoffThenFinalFailure(_ repository: some TaskRepository) async throws {
         let scope = try self.freshScope()
@@ -54,5 +54,18 @@ extension TaskRepositoryContract {
         let final = try await repository.fail(task.taskID, scope: scope, token: try #require(again.claimToken), error: "timeout again", retryable: true, now: due)
         #expect(final.status == .failed, "\(self.backend): no attempts left")
         #expect(final.errors.map(\.error) == ["timeout", "timeout again"])
+    }
+
+    /// The ready count covers both ready states: a due pending task and an expired lease with attempts left.
+    func readyCount(_ repository: some TaskRepository) async throws {
+        let scope = try self.freshScope()
+        let late = self.start.addingTimeInterval(3_600)
+        let before = try await repository.readyCount(now: late)
+        _ = try await repository.create(try self.newTask(scope))
+        let leased = try await repository.create(try self.newTask(scope)).task
+        _ = try await repository.claim(leased.taskID, scope: scope, worker: "w", leaseSeconds: 10, now: self.start)
+        let future = try await repository.create(try self.newTask(scope, at: 7_200)).task
+        #expect(future.runAfter > late)
+        #expect(try await repository.readyCount(now: late) - before == 2, "\(self.backend): one due pending task, one expired lease")
     }
 }
