@@ -19,7 +19,9 @@ var logger = Logger(label: "bench")
 logger.logLevel = .warning
 
 let pool = try MongoClientPool(
-    configuration: MongoConfiguration(uri: arguments[2], database: arguments[3], maximumConnections: concurrency + 2), logger: logger)
+    configuration: MongoConfiguration(uri: arguments[2], database: arguments[3], maximumConnections: concurrency + 2),
+    logger: logger
+)
 let tasks = try pool.collection("tasks")
 
 /// A pending task in the service's stored shape (the service's own create path is not under test here).
@@ -78,9 +80,16 @@ let direct = try await measure { worker in
     }
     guard let claimed = found else { return false }
     let completed = try await tasks.findOneAndUpdate(
-        ["tenant_id": ["$exists": false], "task_id": ["$eq": claimed["task_id"]!], "status": ["$eq": "claimed"], "claim_token": ["$eq": .string(token)]],
-        ["$set": ["status": "completed", "completed_at": .date(Date()), "updated_at": .date(Date())], "$unset": ["claim_token": "", "lease_expires_at": ""]],
-        projection: ["_id": 0])
+        [
+            "tenant_id": ["$exists": false], "task_id": ["$eq": claimed["task_id"]!], "status": ["$eq": "claimed"],
+            "claim_token": ["$eq": .string(token)],
+        ],
+        [
+            "$set": ["status": "completed", "completed_at": .date(Date()), "updated_at": .date(Date())],
+            "$unset": ["claim_token": "", "lease_expires_at": ""],
+        ],
+        projection: ["_id": 0]
+    )
     return completed != nil
 }
 

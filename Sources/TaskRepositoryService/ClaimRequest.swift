@@ -7,8 +7,12 @@ struct ClaimRequest: Decodable, Sendable {
     var taskType: String?
     var service: String?
 
+    /// The wire names.
     enum CodingKeys: String, CodingKey {
-        case workerID = "worker_id", leaseSeconds = "lease_seconds", taskType = "task_type", service
+        case workerID = "worker_id"
+        case leaseSeconds = "lease_seconds"
+        case taskType = "task_type"
+        case service
     }
 
     /// Claim-by-id names its task in the path, so queue filters would mean nothing there and are unknown.

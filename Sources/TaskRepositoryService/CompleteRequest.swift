@@ -5,8 +5,10 @@ struct CompleteRequest: Decodable, Sendable {
     var claimToken: String
     var result: JSONValue?
 
+    /// The wire names.
     enum CodingKeys: String, CodingKey {
-        case claimToken = "claim_token", result
+        case claimToken = "claim_token"
+        case result
     }
 
     /// `result` is free-form; ``JSONBodyRules`` still refuses operator or dotted keys inside it.

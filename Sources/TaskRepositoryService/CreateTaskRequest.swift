@@ -12,8 +12,12 @@ struct CreateTaskRequest: Decodable, Sendable {
     var maxAttempts: Int?
     var idempotencyKey: String?
 
+    /// The wire names; all of them are writable at creation.
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case taskType = "task_type", request, template, tags, priority, runAfter = "run_after", maxAttempts = "max_attempts"
+        case taskType = "task_type"
+        case request, template, tags, priority
+        case runAfter = "run_after"
+        case maxAttempts = "max_attempts"
         case idempotencyKey = "idempotency_key"
     }
 
@@ -31,12 +35,27 @@ struct CreateTaskRequest: Decodable, Sendable {
     func task(tenant: TenantID?, now: Date) throws(TaskError) -> TaskItem {
         let maxAttempts = try TaskValidation.maxAttempts(self.maxAttempts ?? 3)
         return TaskItem(
-            taskID: UUID().uuidString.lowercased(), tenantID: tenant?.rawValue,
+            taskID: UUID().uuidString.lowercased(),
+            tenantID: tenant?.rawValue,
             taskType: try TaskValidation.identifier(self.taskType, field: "task_type"),
-            request: self.request ?? [:], template: self.template ?? [:], tags: try TaskValidation.tags(self.tags ?? [:]),
-            priority: try TaskValidation.priority(self.priority ?? 0), runAfter: self.runAfter ?? now, maxAttempts: maxAttempts,
+            request: self.request ?? [:],
+            template: self.template ?? [:],
+            tags: try TaskValidation.tags(self.tags ?? [:]),
+            priority: try TaskValidation.priority(self.priority ?? 0),
+            runAfter: self.runAfter ?? now,
+            maxAttempts: maxAttempts,
             idempotencyKey: try self.idempotencyKey.map { key throws(TaskError) in try TaskValidation.identifier(key, field: "idempotency_key") },
-            status: .pending, attempts: 0, attemptsRemaining: maxAttempts, claimedBy: nil, claimToken: nil, leaseExpiresAt: nil,
-            result: nil, errors: [], createdAt: now, updatedAt: now, completedAt: nil)
+            status: .pending,
+            attempts: 0,
+            attemptsRemaining: maxAttempts,
+            claimedBy: nil,
+            claimToken: nil,
+            leaseExpiresAt: nil,
+            result: nil,
+            errors: [],
+            createdAt: now,
+            updatedAt: now,
+            completedAt: nil
+        )
     }
 }

@@ -6,8 +6,10 @@ struct FailRequest: Decodable, Sendable {
     var error: String
     var retryable: Bool?
 
+    /// The wire names.
     enum CodingKeys: String, CodingKey {
-        case claimToken = "claim_token", error, retryable
+        case claimToken = "claim_token"
+        case error, retryable
     }
 
     /// Exactly these keys.

@@ -5,8 +5,10 @@ struct HeartbeatRequest: Decodable, Sendable {
     var claimToken: String
     var leaseSeconds: Int
 
+    /// The wire names.
     enum CodingKeys: String, CodingKey {
-        case claimToken = "claim_token", leaseSeconds = "lease_seconds"
+        case claimToken = "claim_token"
+        case leaseSeconds = "lease_seconds"
     }
 
     /// Exactly these two keys.

@@ -65,7 +65,13 @@ extension MongoTaskRepository {
     /// Extends the holder's lease.
     func heartbeat(_ taskID: String, scope: TaskScope, token: String, leaseSeconds: Int, now: Date) async throws -> TaskItem {
         let update: JSONObject = ["$set": ["lease_expires_at": .date(now.addingTimeInterval(TimeInterval(leaseSeconds))), "updated_at": .date(now)]]
-        guard let task = try await self.collection.findOneAndUpdate(self.heldFilter(taskID, scope: scope, token: token), update, projection: Self.projection) else {
+        guard
+            let task = try await self.collection.findOneAndUpdate(
+                self.heldFilter(taskID, scope: scope, token: token),
+                update,
+                projection: Self.projection
+            )
+        else {
             throw try await self.holderConflict(taskID, scope: scope)
         }
         return try task.decode(TaskItem.self)
@@ -76,7 +82,13 @@ extension MongoTaskRepository {
         var set: JSONObject = ["status": "completed", "completed_at": .date(now), "updated_at": .date(now)]
         if let result { set["result"] = result }
         let update: JSONObject = ["$set": .object(set), "$unset": ["claim_token": "", "lease_expires_at": ""]]
-        guard let task = try await self.collection.findOneAndUpdate(self.heldFilter(taskID, scope: scope, token: token), update, projection: Self.projection) else {
+        guard
+            let task = try await self.collection.findOneAndUpdate(
+                self.heldFilter(taskID, scope: scope, token: token),
+                update,
+                projection: Self.projection
+            )
+        else {
             throw try await self.holderConflict(taskID, scope: scope)
         }
         return try task.decode(TaskItem.self)

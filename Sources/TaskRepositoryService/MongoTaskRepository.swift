@@ -22,8 +22,11 @@ struct MongoTaskRepository: TaskRepository {
         MongoIndex(name: "expired_leases", keys: ["status": 1, "lease_expires_at": 1]),
         // Partial, not sparse: a sparse compound index still indexes every task that has a tenant_id (DESIGN §7).
         MongoIndex(
-            name: "tenant_idempotency_key", keys: ["tenant_id": 1, "idempotency_key": 1], unique: true,
-            partialFilter: ["idempotency_key": ["$exists": true]]),
+            name: "tenant_idempotency_key",
+            keys: ["tenant_id": 1, "idempotency_key": 1],
+            unique: true,
+            partialFilter: ["idempotency_key": ["$exists": true]]
+        ),
     ]
 
     /// Creates the indexes if missing (a startup step: the unique ones are what make claims and creates safe).
@@ -131,7 +134,9 @@ struct MongoTaskRepository: TaskRepository {
     /// editing a running task (and `attempts_remaining` is derived from the right count).
     func update(_ taskID: String, scope: TaskScope, changes: TaskChanges, now: Date) async throws -> TaskItem {
         let current = try await self.get(taskID, scope: scope)
-        guard current.status == .pending else { throw TaskError.conflict("Only pending tasks can be changed; this one is \(current.status.rawValue).") }
+        guard current.status == .pending else {
+            throw TaskError.conflict("Only pending tasks can be changed; this one is \(current.status.rawValue).")
+        }
         var set: JSONObject = ["updated_at": .date(now)]
         if let request = changes.request { set["request"] = .object(request) }
         if let template = changes.template { set["template"] = .object(template) }

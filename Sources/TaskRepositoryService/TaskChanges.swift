@@ -10,8 +10,11 @@ struct TaskChanges: Decodable, Sendable, Equatable {
     var runAfter: Date?
     var maxAttempts: Int?
 
+    /// The wire names; all of them are writable while pending.
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case request, template, tags, priority, runAfter = "run_after", maxAttempts = "max_attempts"
+        case request, template, tags, priority
+        case runAfter = "run_after"
+        case maxAttempts = "max_attempts"
     }
 
     /// The body rules: these keys only; the other task fields (including `task_type` and `idempotency_key`,

@@ -46,10 +46,21 @@ struct TaskItem: Codable, Sendable, Equatable {
 
     /// The stored (and wire) field names.
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case taskID = "task_id", tenantID = "tenant_id", taskType = "task_type", request, template, tags, priority
-        case runAfter = "run_after", maxAttempts = "max_attempts", idempotencyKey = "idempotency_key", status, attempts
-        case attemptsRemaining = "attempts_remaining", claimedBy = "claimed_by", claimToken = "claim_token"
-        case leaseExpiresAt = "lease_expires_at", result, errors, createdAt = "created_at", updatedAt = "updated_at"
+        case taskID = "task_id"
+        case tenantID = "tenant_id"
+        case taskType = "task_type"
+        case request, template, tags, priority
+        case runAfter = "run_after"
+        case maxAttempts = "max_attempts"
+        case idempotencyKey = "idempotency_key"
+        case status, attempts
+        case attemptsRemaining = "attempts_remaining"
+        case claimedBy = "claimed_by"
+        case claimToken = "claim_token"
+        case leaseExpiresAt = "lease_expires_at"
+        case result, errors
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
         case completedAt = "completed_at"
     }
 

@@ -19,7 +19,8 @@ struct TaskListQuery: Sendable, Equatable {
         }
         self.filter = TaskQueueFilter(
             taskType: try query["task_type"].map { value throws(TaskError) in try TaskValidation.identifier(value, field: "task_type") },
-            service: try query["service"].map { value throws(TaskError) in try TaskValidation.identifier(value, field: "service") })
+            service: try query["service"].map { value throws(TaskError) in try TaskValidation.identifier(value, field: "service") }
+        )
         self.page = try PageRequest(query: query, maxPageSize: maxPageSize)
     }
 }

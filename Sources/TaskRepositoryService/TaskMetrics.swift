@@ -14,7 +14,11 @@ struct TaskMetrics: Sendable {
     func completed() { self.metrics.incrementCounter(named: "tasks_completed", help: "Tasks completed") }
     /// Counts a reported failure (`tasks_failed_total{outcome="retry"|"final"}`).
     func failed(final: Bool) {
-        self.metrics.incrementCounter(named: "tasks_failed", help: "Task failures reported by workers", labels: [("outcome", final ? "final" : "retry")])
+        self.metrics.incrementCounter(
+            named: "tasks_failed",
+            help: "Task failures reported by workers",
+            labels: [("outcome", final ? "final" : "retry")]
+        )
     }
 
     /// Records how long a claim took (`task_claim_duration_seconds{kind="by_id"|"next"}`).

@@ -13,7 +13,10 @@ enum TaskRepositoryApp: ServiceApplication {
         let metrics = TaskMetrics(metrics: runtime.metrics)
         runtime.addService(TaskQueueDepthService(repository: repository, metrics: metrics, logger: runtime.logger))
         let routes = RouteCollection(context: ServiceRequestContext.self)
-        routes.addRoutes(TaskRoutes(repository: repository, metrics: metrics, maxPageSize: configuration.http.maxPageSize).collection, atPath: "/api/v1/tasks")
+        routes.addRoutes(
+            TaskRoutes(repository: repository, metrics: metrics, maxPageSize: configuration.http.maxPageSize).collection,
+            atPath: "/api/v1/tasks"
+        )
         return routes
     }
 }

@@ -45,7 +45,13 @@ struct TaskRoutes<Repository: TaskRepository>: Sendable {
     /// `GET /`: one page of the ready queue, or of the tasks in `?status=`.
     @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> Page<TaskResponse> {
         let query = try TaskListQuery(query: request.queryDictionary, maxPageSize: self.maxPageSize)
-        let page = try await self.repository.list(scope: Self.scope(context), status: query.status, filter: query.filter, page: query.page, now: Date())
+        let page = try await self.repository.list(
+            scope: Self.scope(context),
+            status: query.status,
+            filter: query.filter,
+            page: query.page,
+            now: Date()
+        )
         return Page(items: page.items.map { TaskResponse($0) }, limit: page.limit, next: page.next)
     }
 
@@ -76,7 +82,13 @@ struct TaskRoutes<Repository: TaskRepository>: Sendable {
         let start = ContinuousClock.now
         // The latency is recorded for refused claims too: a slow 409 is as much a symptom as a slow 200.
         defer { self.metrics.claimLatency(ContinuousClock.now - start, kind: "by_id") }
-        let task = try await self.repository.claim(id, scope: Self.scope(context), worker: body.workerID, leaseSeconds: body.leaseSeconds, now: Date())
+        let task = try await self.repository.claim(
+            id,
+            scope: Self.scope(context),
+            worker: body.workerID,
+            leaseSeconds: body.leaseSeconds,
+            now: Date()
+        )
         self.metrics.claimed()
         return TaskResponse(task, includesClaimToken: true)
     }
@@ -86,7 +98,12 @@ struct TaskRoutes<Repository: TaskRepository>: Sendable {
         let body = try await request.decodeJSONBody(as: ClaimRequest.self, context: context, rules: ClaimRequest.nextRules).validated()
         let start = ContinuousClock.now
         let task = try await self.repository.claimNext(
-            scope: Self.scope(context), filter: body.filter, worker: body.workerID, leaseSeconds: body.leaseSeconds, now: Date())
+            scope: Self.scope(context),
+            filter: body.filter,
+            worker: body.workerID,
+            leaseSeconds: body.leaseSeconds,
+            now: Date()
+        )
         self.metrics.claimLatency(ContinuousClock.now - start, kind: "next")
         guard let task else { return nil }
         self.metrics.claimed()
@@ -97,7 +114,13 @@ struct TaskRoutes<Repository: TaskRepository>: Sendable {
     @Sendable func heartbeat(_ request: Request, context: ServiceRequestContext) async throws -> TaskResponse {
         let id = try Self.taskID(context)
         let body = try await request.decodeJSONBody(as: HeartbeatRequest.self, context: context, rules: HeartbeatRequest.rules).validated()
-        let task = try await self.repository.heartbeat(id, scope: Self.scope(context), token: body.claimToken, leaseSeconds: body.leaseSeconds, now: Date())
+        let task = try await self.repository.heartbeat(
+            id,
+            scope: Self.scope(context),
+            token: body.claimToken,
+            leaseSeconds: body.leaseSeconds,
+            now: Date()
+        )
         return TaskResponse(task, includesClaimToken: true)
     }
 
@@ -115,7 +138,13 @@ struct TaskRoutes<Repository: TaskRepository>: Sendable {
         let id = try Self.taskID(context)
         let body = try await request.decodeJSONBody(as: FailRequest.self, context: context, rules: FailRequest.rules).validated()
         let task = try await self.repository.fail(
-            id, scope: Self.scope(context), token: body.claimToken, error: body.error, retryable: body.wantsRetry, now: Date())
+            id,
+            scope: Self.scope(context),
+            token: body.claimToken,
+            error: body.error,
+            retryable: body.wantsRetry,
+            now: Date()
+        )
         self.metrics.failed(final: task.status == .failed)
         return TaskResponse(task)
     }

@@ -46,7 +46,9 @@ enum TaskValidation {
             guard MongoName.isValidCollectionName(key), key.utf8.count <= 64 else {
                 throw .invalidInput("tag names must be 1-64 letters, digits or underscores, not starting with a digit.")
             }
-            guard value.utf8.count <= TaskLimits.maxTagLength else { throw .invalidInput("tag values may be at most \(TaskLimits.maxTagLength) bytes.") }
+            guard value.utf8.count <= TaskLimits.maxTagLength else {
+                throw .invalidInput("tag values may be at most \(TaskLimits.maxTagLength) bytes.")
+            }
         }
         return tags
     }

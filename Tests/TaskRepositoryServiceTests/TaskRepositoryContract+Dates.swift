@@ -1,7 +1,8 @@
 import DatabaseLayer
 import Foundation
-@testable import TaskRepositoryService
 import Testing
+
+@testable import TaskRepositoryService
 
 /// The checks that need the store to compare dates written by update operators (leases, backoff, the ready
 /// count); see ``exercise(_:)`` for which of them nx-27017 can run.
@@ -47,11 +48,28 @@ extension TaskRepositoryContract {
         let now = self.start.addingTimeInterval(1)
         let task = try await repository.create(try self.newTask(scope, maxAttempts: 2)).task
         let held = try await repository.claim(task.taskID, scope: scope, worker: "w", leaseSeconds: 30, now: now)
-        let retried = try await repository.fail(task.taskID, scope: scope, token: try #require(held.claimToken), error: "timeout", retryable: true, now: now)
+        let retried = try await repository.fail(
+            task.taskID,
+            scope: scope,
+            token: try #require(held.claimToken),
+            error: "timeout",
+            retryable: true,
+            now: now
+        )
         let due = retried.runAfter.addingTimeInterval(1)
-        let again = try #require(try await repository.claimNext(scope: scope, filter: .init(), worker: "w", leaseSeconds: 30, now: due), "due after the backoff")
+        let again = try #require(
+            try await repository.claimNext(scope: scope, filter: .init(), worker: "w", leaseSeconds: 30, now: due),
+            "due after the backoff"
+        )
         #expect(again.taskID == task.taskID && again.attempts == 2 && again.attemptsRemaining == 0)
-        let final = try await repository.fail(task.taskID, scope: scope, token: try #require(again.claimToken), error: "timeout again", retryable: true, now: due)
+        let final = try await repository.fail(
+            task.taskID,
+            scope: scope,
+            token: try #require(again.claimToken),
+            error: "timeout again",
+            retryable: true,
+            now: due
+        )
         #expect(final.status == .failed, "\(self.backend): no attempts left")
         #expect(final.errors.map(\.error) == ["timeout", "timeout again"])
     }

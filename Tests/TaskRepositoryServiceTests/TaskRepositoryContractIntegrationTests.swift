@@ -1,11 +1,13 @@
 import DatabaseLayer
 import DatabaseLayerTesting
-@testable import TaskRepositoryService
 import Testing
+
+@testable import TaskRepositoryService
 
 /// The repository contract against MongoDB, on every MongoDB stand-in the test run started.
 @Suite(.enabled(if: TestServers.mongoEnabled, TestServers.skipReason))
 struct TaskRepositoryContractIntegrationTests {
+    /// The whole contract against one MongoDB stand-in, on a fresh database.
     @Test(arguments: TestServers.mongoServers) func mongoTaskRepository(server: MongoTestServer) async throws {
         try await TestDatabases.withMongoDatabase(on: server, prefix: "taskcontract") { _, pool in
             // A backoff of 5-40 s: long enough that "not due yet" cannot pass by accident, and the contract moves

@@ -1,13 +1,15 @@
-@testable import DatabaseLayer
 import DatabaseLayerTesting
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-@testable import TaskRepositoryService
 import Testing
+
+@testable import DatabaseLayer
+@testable import TaskRepositoryService
 
 @Suite(.enabled(if: TestServers.mongoEnabled, TestServers.skipReason), .serialized)
 struct TaskRoutesIntegrationTests {
+    /// Every endpoint once, with its validation and state errors.
     @Test func endpointsAndTheirErrors() async throws {
         try await withTaskService { client, collection in
             // Create.
@@ -32,7 +34,10 @@ struct TaskRoutesIntegrationTests {
                 // operator keys inside free-form objects are `invalid_key` (they were `invalid_input`); nesting is capped.
                 (#"{"task_type":"X","colour":"red"}"#, "unknown_field"), (#"{"task_type":"X","request":{"$where":"1"}}"#, "invalid_key"),
                 (#"{"task_type":"X","template":{"a":{"b.c":1}}}"#, "invalid_key"),
-                (#"{"task_type":"X","request":"# + String(repeating: #"{"a":"#, count: 20) + "1" + String(repeating: "}", count: 20) + "}", "too_deep"),
+                (
+                    #"{"task_type":"X","request":"# + String(repeating: #"{"a":"#, count: 20) + "1" + String(repeating: "}", count: 20) + "}",
+                    "too_deep"
+                ),
                 ("[]", "invalid_body"),
             ] {
                 let reply = try await client.call(.post, "/api/v1/tasks", rawBody: body)
@@ -48,7 +53,11 @@ struct TaskRoutesIntegrationTests {
 
             // List: ready queue, filters, bad input.
             let low = try #require(try await client.call(.post, "/api/v1/tasks", body: ["task_type": "OTHER", "priority": -1]).taskID)
-            let later = try await client.call(.post, "/api/v1/tasks", body: ["task_type": "OTHER", "run_after": .date(Date().addingTimeInterval(3600))])
+            let later = try await client.call(
+                .post,
+                "/api/v1/tasks",
+                body: ["task_type": "OTHER", "run_after": .date(Date().addingTimeInterval(3600))]
+            )
             #expect(later.status == 201)
             let ready = try await client.call(.get, "/api/v1/tasks")
             #expect(ready.itemIDs == [id, low], "priority order, future tasks excluded")
@@ -82,9 +91,17 @@ struct TaskRoutesIntegrationTests {
             #expect(try await client.call(.post, "/api/v1/tasks/\(id)/claim", body: ["lease_seconds": 30]).status == 400)
             // Bodies are checked by JSONBodyRules everywhere now: a key a worker endpoint does not take is refused, where
             // it used to be ignored (claim-by-id names its task in the path, so queue filters are unknown there).
-            #expect(try await client.call(.post, "/api/v1/tasks/\(id)/claim", body: ["worker_id": "w1", "lease_seconds": 30, "task_type": "X"]).code == "unknown_field")
-            #expect(try await client.call(.post, "/api/v1/tasks/claim", body: ["worker_id": "w1", "lease_seconds": 30, "urgent": true]).code == "unknown_field")
-            #expect(try await client.call(.post, "/api/v1/tasks/\(UUID().uuidString)/claim", body: ["worker_id": "w1", "lease_seconds": 30]).status == 404)
+            #expect(
+                try await client.call(.post, "/api/v1/tasks/\(id)/claim", body: ["worker_id": "w1", "lease_seconds": 30, "task_type": "X"]).code
+                    == "unknown_field"
+            )
+            #expect(
+                try await client.call(.post, "/api/v1/tasks/claim", body: ["worker_id": "w1", "lease_seconds": 30, "urgent": true]).code
+                    == "unknown_field"
+            )
+            #expect(
+                try await client.call(.post, "/api/v1/tasks/\(UUID().uuidString)/claim", body: ["worker_id": "w1", "lease_seconds": 30]).status == 404
+            )
             let claim = try await client.call(.post, "/api/v1/tasks/\(id)/claim", body: ["worker_id": "w1", "lease_seconds": 30])
             #expect(claim.status == 200)
             #expect(claim["status"] == "claimed")
@@ -95,7 +112,10 @@ struct TaskRoutesIntegrationTests {
             #expect(try await client.call(.put, "/api/v1/tasks/\(id)", body: ["priority": 1]).status == 409, "claimed tasks cannot be edited")
             #expect(try await client.call(.get, "/api/v1/tasks/\(id)")["claim_token"] == nil, "reads never reveal the token")
             let wrong = UUID().uuidString.lowercased()
-            #expect(try await client.call(.post, "/api/v1/tasks/\(id)/heartbeat", body: ["claim_token": .string(wrong), "lease_seconds": 60]).status == 409)
+            #expect(
+                try await client.call(.post, "/api/v1/tasks/\(id)/heartbeat", body: ["claim_token": .string(wrong), "lease_seconds": 60]).status
+                    == 409
+            )
             #expect(try await client.call(.post, "/api/v1/tasks/\(id)/heartbeat", body: ["claim_token": "x", "lease_seconds": 60]).status == 400)
             let beat = try await client.call(.post, "/api/v1/tasks/\(id)/heartbeat", body: ["claim_token": .string(token), "lease_seconds": 60])
             #expect(beat.status == 200)
@@ -106,7 +126,10 @@ struct TaskRoutesIntegrationTests {
             #expect(done["status"] == "completed")
             #expect(done["result"]?.objectValue?["answer"] == 42)
             #expect(done["completed_at"]?.stringValue != nil)
-            #expect(try await client.call(.post, "/api/v1/tasks/\(id)/complete", body: ["claim_token": .string(token)]).status == 409, "no second completion")
+            #expect(
+                try await client.call(.post, "/api/v1/tasks/\(id)/complete", body: ["claim_token": .string(token)]).status == 409,
+                "no second completion"
+            )
             #expect(try await client.call(.post, "/api/v1/tasks/\(id)/fail", body: ["claim_token": .string(token), "error": "x"]).status == 409)
 
             // Delete.
@@ -121,10 +144,16 @@ struct TaskRoutesIntegrationTests {
         try await withTaskService { client, _ in
             var created: [JSONObject] = []
             for index in 0..<13 {
-                let reply = try await client.call(.post, "/api/v1/tasks", tenant: "pager", body: ["task_type": "PAGE", "priority": .int(Int64(index % 4))])
+                let reply = try await client.call(
+                    .post,
+                    "/api/v1/tasks",
+                    tenant: "pager",
+                    body: ["task_type": "PAGE", "priority": .int(Int64(index % 4))]
+                )
                 #expect(reply.status == 201)
                 created.append(reply.json)
             }
+            /// The queue-order sort key of a task answer.
             func key(_ task: JSONObject) -> (Int64, String, String) {
                 (-(task["priority"]?.intValue ?? 0), task["created_at"]?.stringValue ?? "", task["task_id"]?.stringValue ?? "")
             }
@@ -146,6 +175,7 @@ struct TaskRoutesIntegrationTests {
         }
     }
 
+    /// A reused idempotency key answers 200 with the first task, also under a race.
     @Test func idempotentCreate() async throws {
         try await withTaskService { client, collection in
             var body = sampleTask.objectValue!
@@ -173,60 +203,7 @@ struct TaskRoutesIntegrationTests {
         }
     }
 
-    @Test func leaseExpiryReclaimAndStaleClaimer() async throws {
-        try await withTaskService { client, _ in
-            let id = try #require(try await client.call(.post, "/api/v1/tasks", body: sampleTask).taskID)
-            let first = try await client.call(.post, "/api/v1/tasks/\(id)/claim", body: ["worker_id": "slow", "lease_seconds": 1])
-            let staleToken = try #require(first.token)
-            #expect(try await client.call(.get, "/api/v1/tasks").items.isEmpty, "a live lease is not ready")
-            try await Task.sleep(for: .milliseconds(1300))
-            #expect(try await client.call(.get, "/api/v1/tasks").items.count == 1, "an expired lease is ready again")
-            let second = try await client.call(.post, "/api/v1/tasks/claim", body: ["worker_id": "fast", "lease_seconds": 30])
-            #expect(second.status == 200)
-            #expect(second.taskID == id)
-            #expect(second["attempts"] == 2)
-            #expect(second["claimed_by"] == "fast")
-            let token = try #require(second.token)
-            #expect(token != staleToken)
-            let stale = try await client.call(.post, "/api/v1/tasks/\(id)/complete", body: ["claim_token": .string(staleToken), "result": "late"])
-            #expect(stale.status == 409)
-            #expect(try await client.call(.post, "/api/v1/tasks/\(id)/heartbeat", body: ["claim_token": .string(staleToken), "lease_seconds": 30]).status == 409)
-            let task = try await client.call(.get, "/api/v1/tasks/\(id)")
-            #expect(task["status"] == "claimed" && task["claimed_by"] == "fast", "the stale claimer changed nothing")
-            #expect(try await client.call(.post, "/api/v1/tasks/\(id)/complete", body: ["claim_token": .string(token)]).status == 200)
-        }
-    }
-
-    @Test func retryBackoffAndFinalFailure() async throws {
-        try await withTaskService(retryBaseMilliseconds: 400) { client, _ in
-            let id = try #require(try await client.call(.post, "/api/v1/tasks", body: ["task_type": "FLAKY", "max_attempts": 2]).taskID)
-            let claim = try await client.call(.post, "/api/v1/tasks/claim", body: ["worker_id": "w", "lease_seconds": 30])
-            let before = Date()
-            let failed = try await client.call(.post, "/api/v1/tasks/\(id)/fail", body: ["claim_token": .string(try #require(claim.token)), "error": "timeout"])
-            #expect(failed.status == 200)
-            #expect(failed["status"] == "pending", "retryable with attempts left goes back to the queue")
-            let runAfter = try #require(failed["run_after"]?.stringValue.flatMap(ISO8601.parse))
-            #expect(runAfter > before.addingTimeInterval(0.15), "pushed by backoff (jittered half of 400 ms at least)")
-            #expect(failed["errors"]?.arrayValue?.count == 1)
-            #expect(try await client.call(.post, "/api/v1/tasks/claim", body: ["worker_id": "w", "lease_seconds": 30]).status == 204, "not due yet")
-            #expect(try await client.call(.post, "/api/v1/tasks/\(id)/claim", body: ["worker_id": "w", "lease_seconds": 30]).status == 409)
-            try await Task.sleep(until: .now + .milliseconds(Int64(max(0, runAfter.timeIntervalSinceNow) * 1000) + 50))
-            let again = try await client.call(.post, "/api/v1/tasks/claim", body: ["worker_id": "w", "lease_seconds": 30])
-            #expect(again.status == 200)
-            #expect(again["attempts"] == 2)
-            let final = try await client.call(.post, "/api/v1/tasks/\(id)/fail", body: ["claim_token": .string(try #require(again.token)), "error": "timeout again"])
-            #expect(final["status"] == "failed", "no attempts left")
-            #expect(final["errors"]?.arrayValue?.compactMap { $0.objectValue?["error"]?.stringValue } == ["timeout", "timeout again"])
-            #expect(final["completed_at"]?.stringValue != nil)
-
-            let fatal = try #require(try await client.call(.post, "/api/v1/tasks", body: ["task_type": "BAD"]).taskID)
-            let held = try await client.call(.post, "/api/v1/tasks/\(fatal)/claim", body: ["worker_id": "w", "lease_seconds": 30])
-            let noRetry = try await client.call(
-                .post, "/api/v1/tasks/\(fatal)/fail", body: ["claim_token": .string(try #require(held.token)), "error": "bad input", "retryable": false])
-            #expect(noRetry["status"] == "failed", "non-retryable fails at once")
-        }
-    }
-
+    /// No endpoint reaches another tenant's task, even with its claim token.
     @Test func tenantsCannotTouchEachOthersTasks() async throws {
         try await withTaskService { client, collection in
             let mine = try #require(try await client.call(.post, "/api/v1/tasks", tenant: "tenant-a", body: sampleTask).taskID)
@@ -235,8 +212,13 @@ struct TaskRoutesIntegrationTests {
             #expect(try await client.call(.get, "/api/v1/tasks/\(mine)", tenant: "tenant-b").status == 404)
             #expect(try await client.call(.get, "/api/v1/tasks/\(mine)").status == 404, "no tenant sees only tenant-less tasks")
             #expect(try await client.call(.get, "/api/v1/tasks", tenant: "tenant-b").items.isEmpty)
-            #expect(try await client.call(.post, "/api/v1/tasks/\(mine)/claim", tenant: "tenant-b", body: ["worker_id": "w", "lease_seconds": 30]).status == 404)
-            #expect(try await client.call(.post, "/api/v1/tasks/claim", tenant: "tenant-b", body: ["worker_id": "w", "lease_seconds": 30]).status == 204)
+            #expect(
+                try await client.call(.post, "/api/v1/tasks/\(mine)/claim", tenant: "tenant-b", body: ["worker_id": "w", "lease_seconds": 30]).status
+                    == 404
+            )
+            #expect(
+                try await client.call(.post, "/api/v1/tasks/claim", tenant: "tenant-b", body: ["worker_id": "w", "lease_seconds": 30]).status == 204
+            )
             #expect(try await client.call(.put, "/api/v1/tasks/\(mine)", tenant: "tenant-b", body: ["priority": 9]).status == 404)
             #expect(try await client.call(.delete, "/api/v1/tasks/\(mine)", tenant: "tenant-b").status == 404)
             #expect(try await client.call(.get, "/api/v1/tasks/\(mine)", tenant: "tenant-a")["priority"] == 0, "unchanged")
@@ -244,8 +226,14 @@ struct TaskRoutesIntegrationTests {
             let claimed = try await client.call(.post, "/api/v1/tasks/claim", tenant: "tenant-a", body: ["worker_id": "w", "lease_seconds": 30])
             #expect(claimed.taskID == mine)
             #expect(
-                try await client.call(.post, "/api/v1/tasks/\(mine)/complete", tenant: "tenant-b", body: ["claim_token": .string(claimed.token ?? "")]).status == 404,
-                "even with the token, another tenant cannot finish it")
+                try await client.call(
+                    .post,
+                    "/api/v1/tasks/\(mine)/complete",
+                    tenant: "tenant-b",
+                    body: ["claim_token": .string(claimed.token ?? "")]
+                ).status == 404,
+                "even with the token, another tenant cannot finish it"
+            )
             #expect(try await client.call(.get, "/api/v1/tasks", tenant: "Bad Tenant").code == "invalid_tenant")
         }
     }

@@ -2,8 +2,9 @@ import DatabaseLayer
 import DatabaseLayerTesting
 import Foundation
 import HummingbirdTesting
-@testable import TaskRepositoryService
 import Testing
+
+@testable import TaskRepositoryService
 
 extension TestReply {
     /// The `task_id` of a task answer.
@@ -17,7 +18,9 @@ extension TestReply {
 /// A task service on its own database of the faithful MongoDB server (leases and backoff need dates that
 /// compare, which nx-27017 lacks), dropped afterwards whatever the test did.
 func withTaskService<Value: Sendable>(
-    retryBaseMilliseconds: Int = 300, maxPageSize: Int = 50, _ setup: TestingSetup = .router,
+    retryBaseMilliseconds: Int = 300,
+    maxPageSize: Int = 50,
+    _ setup: TestingSetup = .router,
     _ body: @escaping @Sendable (any TestClientProtocol, MongoCollection) async throws -> Value
 ) async throws -> Value {
     try await TestDatabases.withMongoDatabase(on: try TestServers.faithfulMongo(), prefix: "tasks") { database, pool in
@@ -26,7 +29,9 @@ func withTaskService<Value: Sendable>(
                 "MONGODB_URI": try TestServers.faithfulMongo().uri, "MONGODB_DATABASE": database,
                 "TASK_RETRY_BASE_MS": String(retryBaseMilliseconds), "TASK_RETRY_MAX_MS": String(retryBaseMilliseconds * 4),
                 "MAX_PAGE_SIZE": String(maxPageSize),
-            ]), logger: TestServers.logger)
+            ]),
+            logger: TestServers.logger
+        )
         let collection = try pool.collection("tasks")
         return try await app.testWhenReady(setup) { client in try await body(client, collection) }
     }

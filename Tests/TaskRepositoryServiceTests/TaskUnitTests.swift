@@ -1,14 +1,18 @@
 import DatabaseLayer
 import Foundation
 import HTTPTypes
-@testable import TaskRepositoryService
 import Testing
+
+@testable import TaskRepositoryService
 
 /// The server-free parts of the task service: response shape, body rules, error mapping, retry delays, queries.
 @Suite struct TaskUnitTests {
     /// A claimed task with every optional field set.
     static func claimedTask() throws -> TaskItem {
-        var task = try CreateTaskRequest(taskType: "JOB", idempotencyKey: "k").task(tenant: TenantID("acme"), now: Date(timeIntervalSince1970: 1_700_000_000))
+        var task = try CreateTaskRequest(taskType: "JOB", idempotencyKey: "k").task(
+            tenant: TenantID("acme"),
+            now: Date(timeIntervalSince1970: 1_700_000_000)
+        )
         task.status = .claimed
         task.claimToken = UUID().uuidString.lowercased()
         task.claimedBy = "w"
@@ -23,6 +27,7 @@ import Testing
         return try #require(try JSONValue(jsonText: String(decoding: try encoder.encode(response), as: UTF8.self)).objectValue)
     }
 
+    /// The response omits attempts_remaining and shows the token only to the holder.
     @Test func responsesHideTheCounterAndShowTheTokenOnlyToTheHolder() throws {
         let task = try Self.claimedTask()
         let plain = try Self.encoded(TaskResponse(task))
@@ -37,6 +42,7 @@ import Testing
         #expect(Set(holder.keys) == TaskItem.allKeys.subtracting(["attempts_remaining", "result", "completed_at"]))
     }
 
+    /// Each body violation gets its own code: read_only_field, unknown_field, invalid_key.
     @Test(arguments: [
         (#"{"task_type":"X","status":"completed"}"#, "read_only_field"),
         (#"{"task_type":"X","attempts_remaining":9}"#, "read_only_field"),
@@ -50,12 +56,14 @@ import Testing
         do { try CreateTaskRequest.rules.check(object) } catch { #expect(error.code == code, "\(body)") }
     }
 
+    /// Update bodies may not set fields fixed at creation.
     @Test func updateRulesTreatCreationOnlyFieldsAsServerOwned() throws {
         #expect(TaskChanges.rules.serverOwned.isSuperset(of: ["task_type", "idempotency_key", "status", "task_id"]))
         #expect(TaskChanges.rules.allowed == ["request", "template", "tags", "priority", "run_after", "max_attempts"])
         #expect(CreateTaskRequest.rules.allowed.isDisjoint(with: CreateTaskRequest.rules.serverOwned))
     }
 
+    /// Every TaskError case has its status and stable code.
     @Test(arguments: [
         (TaskError.notFound(taskID: "x"), HTTPResponse.Status.notFound, "not_found"), (.conflict("c"), .conflict, "conflict"),
         (.invalidInput("i"), .badRequest, "invalid_input"), (.invalidQuery("q"), .badRequest, "invalid_query"),
@@ -67,6 +75,7 @@ import Testing
         #expect(!error.problemDetail.isEmpty)
     }
 
+    /// Value checks throw the TaskError naming the field.
     @Test func validationNamesTheField() throws {
         #expect(throws: TaskError.invalidInput("lease_seconds must be between 1 and 3600.")) {
             try ClaimRequest(workerID: "w", leaseSeconds: 0).validated()
@@ -77,6 +86,7 @@ import Testing
         #expect(try HeartbeatRequest(claimToken: "AAAAAAAA-AAAA-AAAA-AAAA-AAAAAAAAAAAA", leaseSeconds: 5).validated().claimToken.hasPrefix("aaaa"))
     }
 
+    /// The list query parses status and filters and clamps the limit.
     @Test func listQuery() throws {
         let query = try TaskListQuery(query: ["status": "claimed", "task_type": "JOB", "limit": "500"], maxPageSize: 50)
         #expect(query.status == .claimed && query.filter.taskType == "JOB" && query.page.limit == 50, "limit clamped")
@@ -85,6 +95,7 @@ import Testing
         }
     }
 
+    /// Delays double per attempt, stay within [half, full] and respect the cap.
     @Test func retryDelaysGrowAndStayCapped() {
         let policy = RetryPolicy(base: .seconds(2), cap: .seconds(10))
         for attempt in 1...40 {

@@ -23,7 +23,9 @@ extension ServiceMetrics {
     ///   - duration: the observation.
     public func recordDuration(named name: String, help: String, labels: [(String, String)] = [], _ duration: Duration) {
         self.registry.makeDurationHistogram(
-            descriptor: .init(metricName: name, unitName: "seconds", helpText: help), labels: labels, buckets: Self.latencyBuckets
+            descriptor: .init(metricName: name, unitName: "seconds", helpText: help),
+            labels: labels,
+            buckets: Self.latencyBuckets
         ).record(duration)
     }
 }
