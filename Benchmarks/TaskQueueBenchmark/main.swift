@@ -19,7 +19,9 @@ var logger = Logger(label: "bench")
 logger.logLevel = .warning
 
 let pool = try MongoClientPool(
-    configuration: MongoConfiguration(uri: arguments[2], database: arguments[3], maximumConnections: concurrency + 2), logger: logger)
+    configuration: MongoConfiguration(uri: arguments[2], database: arguments[3], maximumConnections: concurrency + 2),
+    logger: logger
+)
 let tasks = try pool.collection("tasks")
 
 /// A pending task in the service's stored shape (the service's own create path is not under test here).
@@ -55,26 +57,39 @@ func measure(_ worker: @escaping @Sendable (Int) async throws -> Bool) async thr
     return (Double(done) / (ContinuousClock.now - start).seconds, done)
 }
 
-// Direct: the service's claim-next and complete, as single findAndModify calls (tenant-less scope).
+// Direct: the service's claim-next and complete as it issues them (tenant-less scope): claim-next is one sorted
+// findAndModify on due pending tasks and, only when none is due, a second one on expired leases.
 try await seed()
 let direct = try await measure { worker in
     let now = Date()
-    let filter: JSONObject = [
-        "$or": [
-            ["tenant_id": ["$exists": false], "status": ["$eq": "pending"], "run_after": ["$lte": .date(now)]],
-            ["tenant_id": ["$exists": false], "status": ["$eq": "claimed"], "lease_expires_at": ["$lte": .date(now)], "attempts_remaining": ["$gt": 0]],
-        ]
+    let branches: [JSONObject] = [
+        ["tenant_id": ["$exists": false], "status": ["$eq": "pending"], "run_after": ["$lte": .date(now)]],
+        ["tenant_id": ["$exists": false], "status": ["$eq": "claimed"], "lease_expires_at": ["$lte": .date(now)], "attempts_remaining": ["$gt": 0]],
     ]
     let token = UUID().uuidString.lowercased()
-    guard let claimed = try await tasks.findOneAndUpdate(
-        filter,
-        ["$set": ["status": "claimed", "claimed_by": .string("w\(worker)"), "claim_token": .string(token), "lease_expires_at": .date(now.addingTimeInterval(60)), "updated_at": .date(now)], "$inc": ["attempts": 1, "attempts_remaining": -1]],
-        sort: ["priority": -1, "created_at": 1, "task_id": 1], projection: ["_id": 0])
-    else { return false }
+    let claim: JSONObject = [
+        "$set": [
+            "status": "claimed", "claimed_by": .string("w\(worker)"), "claim_token": .string(token),
+            "lease_expires_at": .date(now.addingTimeInterval(60)), "updated_at": .date(now),
+        ],
+        "$inc": ["attempts": 1, "attempts_remaining": -1],
+    ]
+    var found: JSONObject?
+    for branch in branches where found == nil {
+        found = try await tasks.findOneAndUpdate(branch, claim, sort: ["priority": -1, "created_at": 1, "task_id": 1], projection: ["_id": 0])
+    }
+    guard let claimed = found else { return false }
     let completed = try await tasks.findOneAndUpdate(
-        ["tenant_id": ["$exists": false], "task_id": ["$eq": claimed["task_id"]!], "status": ["$eq": "claimed"], "claim_token": ["$eq": .string(token)]],
-        ["$set": ["status": "completed", "completed_at": .date(Date()), "updated_at": .date(Date())], "$unset": ["claim_token": "", "lease_expires_at": ""]],
-        projection: ["_id": 0])
+        [
+            "tenant_id": ["$exists": false], "task_id": ["$eq": claimed["task_id"]!], "status": ["$eq": "claimed"],
+            "claim_token": ["$eq": .string(token)],
+        ],
+        [
+            "$set": ["status": "completed", "completed_at": .date(Date()), "updated_at": .date(Date())],
+            "$unset": ["claim_token": "", "lease_expires_at": ""],
+        ],
+        projection: ["_id": 0]
+    )
     return completed != nil
 }
 

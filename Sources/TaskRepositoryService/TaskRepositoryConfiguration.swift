@@ -16,11 +16,15 @@ struct TaskRepositoryConfiguration: ServiceConfiguration {
     init(environment: ServiceEnvironment, http: HTTPServiceConfiguration) throws(ConfigurationError) {
         self.http = http
         self.mongo = try MongoConfiguration(
-            environment: environment, uriVariable: "MONGODB_URI",
-            database: environment.string("MONGODB_DATABASE", default: "task_repository"), applicationName: self.http.serviceName)
+            environment: environment,
+            uriVariable: "MONGODB_URI",
+            database: environment.string("MONGODB_DATABASE", default: "task_repository"),
+            applicationName: self.http.serviceName
+        )
         self.tasksCollection = try environment.collectionName("MONGODB_TASKS_COLLECTION", default: "tasks")
         self.retry = RetryPolicy(
             base: .milliseconds(try environment.int("TASK_RETRY_BASE_MS", default: 2_000, range: 1...3_600_000)),
-            cap: .milliseconds(try environment.int("TASK_RETRY_MAX_MS", default: 3_600_000, range: 1...86_400_000)))
+            cap: .milliseconds(try environment.int("TASK_RETRY_MAX_MS", default: 3_600_000, range: 1...86_400_000))
+        )
     }
 }

@@ -1,182 +1,163 @@
 import DatabaseLayer
 import Foundation
-import HTTPTypes
 import Hummingbird
-import NIOCore
 
-/// The endpoints of seed 000's task table plus claim-next and heartbeat, under `/api/v1/tasks`.
-struct TaskRoutes: Sendable {
-    let repository: MongoTaskRepository
+/// The endpoints of seed 000's task table plus claim-next and heartbeat, as a route collection that
+/// ``TaskRepositoryApp`` mounts at `/api/v1/tasks`.
+///
+/// Handlers decode a typed body through ``JSONBodyRules``, validate it into domain values, call the repository
+/// and return a `ResponseEncodable` (encoded by the context's response encoder) or a bare status. Failures are
+/// thrown as ``TaskError`` (or DatabaseLayer's errors) and rendered as problem+json by the shared middleware.
+struct TaskRoutes<Repository: TaskRepository>: Sendable {
+    /// Where tasks are stored.
+    let repository: Repository
+    /// The service's own metric families.
     let metrics: TaskMetrics
+    /// `MAX_PAGE_SIZE`.
     let maxPageSize: Int
 
-    /// Registers every route.
-    func add(to router: some RouterMethods<ServiceRequestContext>) {
-        let tasks = router.group("/api/v1/tasks")
-        tasks.post(use: self.create)
-        tasks.get(use: self.list)
-        tasks.post("/claim", use: self.claimNext)
-        tasks.get("/:task_id", use: self.get)
-        tasks.put("/:task_id", use: self.update)
-        tasks.delete("/:task_id", use: self.delete)
-        tasks.post("/:task_id/claim", use: self.claim)
-        tasks.post("/:task_id/heartbeat", use: self.heartbeat)
-        tasks.post("/:task_id/complete", use: self.complete)
-        tasks.post("/:task_id/fail", use: self.fail)
+    /// The routes, relative to the mount path.
+    var collection: RouteCollection<ServiceRequestContext> {
+        let routes = RouteCollection(context: ServiceRequestContext.self)
+        routes.post(use: self.create)
+        routes.get(use: self.list)
+        routes.post("/claim", use: self.claimNext)
+        routes.get("/:task_id", use: self.get)
+        routes.put("/:task_id", use: self.update)
+        routes.delete("/:task_id", use: self.delete)
+        routes.post("/:task_id/claim", use: self.claim)
+        routes.post("/:task_id/heartbeat", use: self.heartbeat)
+        routes.post("/:task_id/complete", use: self.complete)
+        routes.post("/:task_id/fail", use: self.fail)
+        return routes
     }
 
-    // MARK: Handlers
+    // MARK: Tasks
 
-    @Sendable func create(_ request: Request, context: ServiceRequestContext) async throws -> Response {
-        let body = try await request.decode(as: JSONObject.self, context: context)
-        try TaskValidation.onlyKeys(CreateTaskRequest.allowedKeys, in: body)
-        let input = try body.decode(CreateTaskRequest.self)
-        let now = Date()
-        let maxAttempts = try TaskValidation.maxAttempts(input.maxAttempts ?? 3)
-        let request = input.request ?? [:]
-        let template = input.template ?? [:]
-        try TaskValidation.document(.object(request), field: "request")
-        try TaskValidation.document(.object(template), field: "template")
-        let task = TaskItem(
-            taskID: UUID().uuidString.lowercased(), tenantID: context.tenant?.rawValue,
-            taskType: try TaskValidation.identifier(input.taskType, field: "task_type"),
-            request: request, template: template, tags: try TaskValidation.tags(input.tags ?? [:]),
-            priority: try TaskValidation.priority(input.priority ?? 0), runAfter: input.runAfter ?? now, maxAttempts: maxAttempts,
-            idempotencyKey: try input.idempotencyKey.map { try TaskValidation.identifier($0, field: "idempotency_key") },
-            status: .pending, attempts: 0, attemptsRemaining: maxAttempts, claimedBy: nil, claimToken: nil, leaseExpiresAt: nil,
-            result: nil, errors: [], createdAt: now, updatedAt: now, completedAt: nil)
-        let (stored, created) = try await self.repository.create(task)
+    /// `POST /`: 201 with the new task, or 200 with the first task of a reused idempotency key.
+    @Sendable func create(_ request: Request, context: ServiceRequestContext) async throws -> EditedResponse<TaskResponse> {
+        let input = try await request.decodeJSONBody(as: CreateTaskRequest.self, context: context, rules: CreateTaskRequest.rules)
+        let (task, created) = try await self.repository.create(try input.task(tenant: context.tenant, now: Date()))
         if created { self.metrics.created() }
-        return try Self.json(stored.publicView(), status: created ? .created : .ok, context: context)
+        return EditedResponse(status: created ? .created : .ok, response: TaskResponse(task))
     }
 
-    @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> Response {
-        let page = try PageRequest(request: request, maxPageSize: self.maxPageSize)
-        let query = request.uri.queryParameters
-        var status: TaskStatus?
-        if let raw = query["status"] {
-            guard let value = TaskStatus(rawValue: String(raw)) else {
-                throw APIError.badRequest("status must be one of pending, claimed, completed, failed.", code: "invalid_query")
-            }
-            status = value
-        }
-        let filter = TaskQueueFilter(
-            taskType: try query["task_type"].map { try TaskValidation.identifier(String($0), field: "task_type") },
-            service: try query["service"].map { try TaskValidation.identifier(String($0), field: "service") })
-        let tasks = try await self.repository.list(scope: TaskScope(tenant: context.tenant), status: status, filter: filter, page: page, now: Date())
-        let result = Page(rows: tasks, request: page) { PageCursor(values: [.int(Int64($0.priority)), .date($0.createdAt), .string($0.taskID)]) }
-        let body: JSONObject = [
-            "items": .array(try result.items.map { .object(try $0.publicView()) }), "limit": .int(Int64(result.limit)),
-            "next": result.next.map(JSONValue.string) ?? .null,
-        ]
-        return try Self.json(body, status: .ok, context: context)
+    /// `GET /`: one page of the ready queue, or of the tasks in `?status=`.
+    @Sendable func list(_ request: Request, context: ServiceRequestContext) async throws -> Page<TaskResponse> {
+        let query = try TaskListQuery(query: request.queryDictionary, maxPageSize: self.maxPageSize)
+        let page = try await self.repository.list(
+            scope: Self.scope(context),
+            status: query.status,
+            filter: query.filter,
+            page: query.page,
+            now: Date()
+        )
+        return Page(items: page.items.map { TaskResponse($0) }, limit: page.limit, next: page.next)
     }
 
-    @Sendable func get(_ request: Request, context: ServiceRequestContext) async throws -> Response {
+    /// `GET /{task_id}`: the task, never with its claim token.
+    @Sendable func get(_ request: Request, context: ServiceRequestContext) async throws -> TaskResponse {
+        TaskResponse(try await self.repository.get(try Self.taskID(context), scope: Self.scope(context)))
+    }
+
+    /// `PUT /{task_id}`: client-owned changes to a pending task.
+    @Sendable func update(_ request: Request, context: ServiceRequestContext) async throws -> TaskResponse {
         let id = try Self.taskID(context)
-        guard let task = try await self.repository.get(id, scope: TaskScope(tenant: context.tenant)) else { throw Self.notFound(id) }
-        return try Self.json(task.publicView(), status: .ok, context: context)
+        let changes = try await request.decodeJSONBody(as: TaskChanges.self, context: context, rules: TaskChanges.rules).validated()
+        return TaskResponse(try await self.repository.update(id, scope: Self.scope(context), changes: changes, now: Date()))
     }
 
-    @Sendable func update(_ request: Request, context: ServiceRequestContext) async throws -> Response {
-        let id = try Self.taskID(context)
-        let body = try await request.decode(as: JSONObject.self, context: context)
-        try TaskValidation.onlyKeys(UpdateTaskRequest.allowedKeys, in: body)
-        let changes = try body.decode(UpdateTaskRequest.self)
-        if let request = changes.request { try TaskValidation.document(.object(request), field: "request") }
-        if let template = changes.template { try TaskValidation.document(.object(template), field: "template") }
-        if let tags = changes.tags { _ = try TaskValidation.tags(tags) }
-        if let priority = changes.priority { _ = try TaskValidation.priority(priority) }
-        if let maxAttempts = changes.maxAttempts { _ = try TaskValidation.maxAttempts(maxAttempts) }
-        let outcome = try await self.repository.update(id, scope: TaskScope(tenant: context.tenant), changes: changes, now: Date())
-        return try Self.respond(outcome, id: id, context: context)
+    /// `DELETE /{task_id}`: 204.
+    @Sendable func delete(_ request: Request, context: ServiceRequestContext) async throws -> HTTPResponse.Status {
+        try await self.repository.delete(try Self.taskID(context), scope: Self.scope(context))
+        return .noContent
     }
 
-    @Sendable func delete(_ request: Request, context: ServiceRequestContext) async throws -> Response {
-        let id = try Self.taskID(context)
-        guard try await self.repository.delete(id, scope: TaskScope(tenant: context.tenant)) else { throw Self.notFound(id) }
-        return Response(status: .noContent)
-    }
+    // MARK: Workers
 
-    @Sendable func claim(_ request: Request, context: ServiceRequestContext) async throws -> Response {
+    /// `POST /{task_id}/claim`: this task, with the claim token.
+    @Sendable func claim(_ request: Request, context: ServiceRequestContext) async throws -> TaskResponse {
         let id = try Self.taskID(context)
-        let body = try await request.decode(as: ClaimRequest.self, context: context)
-        let worker = try TaskValidation.identifier(body.workerID, field: "worker_id")
-        let lease = try TaskValidation.leaseSeconds(body.leaseSeconds)
+        let body = try await request.decodeJSONBody(as: ClaimRequest.self, context: context, rules: ClaimRequest.byIDRules).validated()
         let start = ContinuousClock.now
-        let outcome = try await self.repository.claim(id, scope: TaskScope(tenant: context.tenant), worker: worker, leaseSeconds: lease, now: Date())
-        self.metrics.claimLatency(ContinuousClock.now - start, kind: "by_id")
-        if case .done = outcome { self.metrics.claimed() }
-        return try Self.respond(outcome, id: id, context: context, includeClaimToken: true)
-    }
-
-    @Sendable func claimNext(_ request: Request, context: ServiceRequestContext) async throws -> Response {
-        let body = try await request.decode(as: ClaimRequest.self, context: context)
-        let worker = try TaskValidation.identifier(body.workerID, field: "worker_id")
-        let lease = try TaskValidation.leaseSeconds(body.leaseSeconds)
-        let filter = TaskQueueFilter(
-            taskType: try body.taskType.map { try TaskValidation.identifier($0, field: "task_type") },
-            service: try body.service.map { try TaskValidation.identifier($0, field: "service") })
-        let start = ContinuousClock.now
-        let task = try await self.repository.claimNext(scope: TaskScope(tenant: context.tenant), filter: filter, worker: worker, leaseSeconds: lease, now: Date())
-        self.metrics.claimLatency(ContinuousClock.now - start, kind: "next")
-        guard let task else { return Response(status: .noContent) }
+        // The latency is recorded for refused claims too: a slow 409 is as much a symptom as a slow 200.
+        defer { self.metrics.claimLatency(ContinuousClock.now - start, kind: "by_id") }
+        let task = try await self.repository.claim(
+            id,
+            scope: Self.scope(context),
+            worker: body.workerID,
+            leaseSeconds: body.leaseSeconds,
+            now: Date()
+        )
         self.metrics.claimed()
-        return try Self.json(task.publicView(includeClaimToken: true), status: .ok, context: context)
+        return TaskResponse(task, includesClaimToken: true)
     }
 
-    @Sendable func heartbeat(_ request: Request, context: ServiceRequestContext) async throws -> Response {
-        let id = try Self.taskID(context)
-        let body = try await request.decode(as: HeartbeatRequest.self, context: context)
-        let lease = try TaskValidation.leaseSeconds(body.leaseSeconds)
-        let outcome = try await self.repository.heartbeat(
-            id, scope: TaskScope(tenant: context.tenant), token: try Self.token(body.claimToken), leaseSeconds: lease, now: Date())
-        return try Self.respond(outcome, id: id, context: context, includeClaimToken: true)
+    /// `POST /claim`: the next ready task with its claim token, or 204 (the `nil` of an optional response).
+    @Sendable func claimNext(_ request: Request, context: ServiceRequestContext) async throws -> TaskResponse? {
+        let body = try await request.decodeJSONBody(as: ClaimRequest.self, context: context, rules: ClaimRequest.nextRules).validated()
+        let start = ContinuousClock.now
+        let task = try await self.repository.claimNext(
+            scope: Self.scope(context),
+            filter: body.filter,
+            worker: body.workerID,
+            leaseSeconds: body.leaseSeconds,
+            now: Date()
+        )
+        self.metrics.claimLatency(ContinuousClock.now - start, kind: "next")
+        guard let task else { return nil }
+        self.metrics.claimed()
+        return TaskResponse(task, includesClaimToken: true)
     }
 
-    @Sendable func complete(_ request: Request, context: ServiceRequestContext) async throws -> Response {
+    /// `POST /{task_id}/heartbeat`: the task with the extended lease (and the token, which the holder has).
+    @Sendable func heartbeat(_ request: Request, context: ServiceRequestContext) async throws -> TaskResponse {
         let id = try Self.taskID(context)
-        let body = try await request.decode(as: CompleteRequest.self, context: context)
-        if let result = body.result { try TaskValidation.document(result, field: "result") }
-        let outcome = try await self.repository.complete(
-            id, scope: TaskScope(tenant: context.tenant), token: try Self.token(body.claimToken), result: body.result, now: Date())
-        if case .done = outcome { self.metrics.completed() }
-        return try Self.respond(outcome, id: id, context: context)
+        let body = try await request.decodeJSONBody(as: HeartbeatRequest.self, context: context, rules: HeartbeatRequest.rules).validated()
+        let task = try await self.repository.heartbeat(
+            id,
+            scope: Self.scope(context),
+            token: body.claimToken,
+            leaseSeconds: body.leaseSeconds,
+            now: Date()
+        )
+        return TaskResponse(task, includesClaimToken: true)
     }
 
-    @Sendable func fail(_ request: Request, context: ServiceRequestContext) async throws -> Response {
+    /// `POST /{task_id}/complete`: the completed task.
+    @Sendable func complete(_ request: Request, context: ServiceRequestContext) async throws -> TaskResponse {
         let id = try Self.taskID(context)
-        let body = try await request.decode(as: FailRequest.self, context: context)
-        guard (1...4096).contains(body.error.utf8.count) else { throw APIError.badRequest("error must be 1-4096 bytes.") }
-        let outcome = try await self.repository.fail(
-            id, scope: TaskScope(tenant: context.tenant), token: try Self.token(body.claimToken), error: body.error,
-            retryable: body.retryable ?? true, now: Date())
-        if case .done(let task) = outcome { self.metrics.failed(final: task.status == .failed) }
-        return try Self.respond(outcome, id: id, context: context)
+        let body = try await request.decodeJSONBody(as: CompleteRequest.self, context: context, rules: CompleteRequest.rules).validated()
+        let task = try await self.repository.complete(id, scope: Self.scope(context), token: body.claimToken, result: body.result, now: Date())
+        self.metrics.completed()
+        return TaskResponse(task)
+    }
+
+    /// `POST /{task_id}/fail`: the task, `pending` again after a backoff or `failed`.
+    @Sendable func fail(_ request: Request, context: ServiceRequestContext) async throws -> TaskResponse {
+        let id = try Self.taskID(context)
+        let body = try await request.decodeJSONBody(as: FailRequest.self, context: context, rules: FailRequest.rules).validated()
+        let task = try await self.repository.fail(
+            id,
+            scope: Self.scope(context),
+            token: body.claimToken,
+            error: body.error,
+            retryable: body.wantsRetry,
+            now: Date()
+        )
+        self.metrics.failed(final: task.status == .failed)
+        return TaskResponse(task)
     }
 
     // MARK: Helpers
 
+    /// The validated `{task_id}` path parameter.
     static func taskID(_ context: ServiceRequestContext) throws -> String {
         try TaskValidation.taskID(context.parameters.require("task_id"))
     }
 
-    static func token(_ raw: String) throws -> String {
-        guard UUID(uuidString: raw) != nil else { throw APIError.badRequest("claim_token must be the token returned by claim.", code: "invalid_claim_token") }
-        return raw.lowercased()
-    }
-
-    static func notFound(_ id: String) -> APIError { .notFound("No task \(id) for this tenant.") }
-
-    static func respond(_ outcome: TaskOutcome<TaskItem>, id: String, context: ServiceRequestContext, includeClaimToken: Bool = false) throws -> Response {
-        switch outcome {
-        case .done(let task): return try self.json(task.publicView(includeClaimToken: includeClaimToken), status: .ok, context: context)
-        case .notFound: throw self.notFound(id)
-        case .conflict(let detail): throw APIError.conflict(detail)
-        }
-    }
-
-    static func json(_ object: JSONObject, status: HTTPResponse.Status, context: ServiceRequestContext) throws -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: object.jsonString)))
+    /// The caller's scope, from the validated `X-Tenant-ID` (optional: without it, tenant-less tasks only).
+    static func scope(_ context: ServiceRequestContext) -> TaskScope {
+        TaskScope(tenant: context.tenant)
     }
 }

@@ -3,19 +3,24 @@ import DatabaseLayerTesting
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import TaskRepositoryService
 import Testing
+
+@testable import TaskRepositoryService
 
 @Suite(.enabled(if: TestServers.mongoEnabled, TestServers.skipReason))
 struct TaskRepositoryBootIntegrationTests {
+    /// Readiness lists the MongoDB store and the startup work.
     @Test func reportsItsStores() async throws {
         let report = try await ServiceBoot.readiness(
             TaskRepositoryApp.makeApplication(
                 environment: testServiceEnvironment(["MONGODB_URI": ServiceBoot.uri(try TestServers.primaryMongo(), database: "task_repository")]),
-                logger: TestServers.logger))
+                logger: TestServers.logger
+            )
+        )
         #expect(Set(report.checks.keys).isSuperset(of: ["mongodb:task_repository", "startup"]))
     }
 
+    /// A missing MONGODB_URI is a configuration error naming it.
     @Test func missingRequiredVariableNamesIt() async throws {
         do {
             _ = try await TaskRepositoryApp.makeApplication(environment: ServiceEnvironment(["API_KEY": testAPIKey]), logger: TestServers.logger)
@@ -25,8 +30,11 @@ struct TaskRepositoryBootIntegrationTests {
         }
     }
 
+    /// The exposition of a running service passes `promtool check metrics`.
     @Test func metricsOfARunningServicePassPromtool() async throws {
-        let promtool = try #require(ProcessInfo.processInfo.environment["PROMTOOL"] ?? ["/usr/bin/promtool"].first { FileManager.default.fileExists(atPath: $0) })
+        let promtool = try #require(
+            ProcessInfo.processInfo.environment["PROMTOOL"] ?? ["/usr/bin/promtool"].first { FileManager.default.fileExists(atPath: $0) }
+        )
         let mongo = try TestServers.primaryMongo().uri
         let app = try await TaskRepositoryApp.makeApplication(environment: testServiceEnvironment(["MONGODB_URI": mongo]), logger: TestServers.logger)
         let text = try await app.testWhenReady(.live) { client in
