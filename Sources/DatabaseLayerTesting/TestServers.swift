@@ -71,8 +71,9 @@ public enum TestServers {
         return server
     }
 
-    /// The server that stores dates written by update operators as dates (secantusdb); nx-27017 0.8.1 turns them
-    /// into strings, so suites whose queries compare such dates (leases, backoff) run here.
+    /// The server that behaves like MongoDB where nx-27017 0.8.1 does not (secantusdb): nx-27017 stores dates written
+    /// by update operators as strings (`count` then misses them) and compares dates only to the second, so suites
+    /// that depend on exact date semantics at scale (the 500-task drain) run here.
     public static func faithfulMongo() throws -> MongoTestServer {
         guard let server = mongoServers.first(where: { $0.name == "secantusdb" && !$0.uri.isEmpty }) else {
             throw TestServerMissing(variable: "TEST_MONGODB_URIS (secantusdb)")

@@ -69,18 +69,14 @@ import Testing
         }
     }
 
-    /// A method a path does not declare should be 405 (README, openapi.yaml).
-    ///
-    /// KNOWN GAP, NOT IN THIS SERVICE: Hummingbird 2.28's router answers an undeclared method with its not-found
-    /// responder (404); the 405 mapping belongs to DatabaseLayer's HTTP layer, which is being reworked in parallel.
-    /// Until that lands this is a known issue; once it lands the run fails here and the wrapper must go.
+    /// A method a path does not declare is 405 with `Allow` (README, openapi.yaml), not a 404 that says the resource is missing.
     @Test func undeclaredMethodIs405() async throws {
         try await self.withRoutes { client in
             let reply = try await client.call(.patch, "/api/v1/tasks")
-            withKnownIssue("the router answers an undeclared method with 404, not 405") {
-                #expect(reply.status == 405)
-            }
-            #expect(reply.status == 404 || reply.status == 405, "never a 2xx or 5xx")
+            #expect(reply.status == 405)
+            #expect(reply.code == "method_not_allowed")
+            let allowed = Set((reply.headers[.allow] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            #expect(allowed.isSuperset(of: ["GET", "POST"]))
         }
     }
 }

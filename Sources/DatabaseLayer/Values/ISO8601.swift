@@ -11,8 +11,9 @@ public enum ISO8601 {
 
     /// Parses an ISO 8601 timestamp with or without fractional seconds and with `Z` or an offset; nil when invalid.
     public static func parse(_ text: String) -> Date? {
-        // nx-27017 0.8.1 stores a date written by an update operator as `2024-01-02 03:04:05.678000` (UTC, no
-        // zone): read that back as the date it was, so documents it touched stay decodable.
+        // TEST-SERVER WORKAROUND (nx-27017 0.8.1): it stores a date written by an update operator as
+        // `2024-01-02 03:04:05.678000` (UTC, no zone). Real MongoDB and SecantusDB never produce this form; it is
+        // read back as the date it was so documents the stand-in touched stay decodable. Remove with nx-27017.
         if text.utf8.count >= 19, !text.contains("T"), !text.hasSuffix("Z"), text.dropFirst(10).first == " " {
             return parse(text.replacingOccurrences(of: " ", with: "T") + "Z")
         }
