@@ -3,7 +3,9 @@
 // directly (BSON built with bson_append_*, replies written out by libbson as relaxed extended JSON), blocking calls
 // on an NIOThreadPool sized like the service's pool. It sends the same queries, updates, sort and indexes as
 // task-repo-service for GET by id, create, claim-next and complete, and skips everything else the service does
-// (typed models, validation beyond presence, problem bodies, metrics, request ids, tenants).
+// (typed models, validation beyond presence, problem bodies, metrics, request ids, tenants). Create takes task_type,
+// request, template, tags, priority and max_attempts, what the benchmark sends; run_after is always now and
+// idempotency keys are not supported.
 //
 // Environment: PORT, HOST (127.0.0.1), API_KEY, MONGODB_URI, MONGODB_DATABASE (task_repository), MONGO_POOL_MAX (10).
 import CMongoC

@@ -364,11 +364,11 @@ def report(bench: Bench, started: dt.datetime, load_start: str, wall: float) -> 
                           f"(≈ {fmt(share, '.3f')} ms per request at its slowest median rate, {fmt(slowest, '.0f')} req/s)")
     lines += ["", f"Idle CPU (no traffic, {args.idle} s, in ticks of {1000 // bench.clk_tck} ms): " + "; ".join(idle_share)
               + ". It is part of the figures above; only at claim-next's rates is it more than noise.",
-              "", "claim-next and claim+complete run at tens of requests per second (nx-27017 scans the pending tasks for "
+              "", "claim-next and claim+complete run at tens to a hundred-odd requests per second (nx-27017 scans the pending tasks for "
               "every claim). All three servers, the floor too, spend more per claim than per GET or create, most likely "
               "because at such rates every request pays its own wake-ups of the event loop, the blocking thread and the "
               "kernel's network path instead of sharing them with other requests (not measured separately). Those rows "
-              "are also the least precise: a few hundred requests per run."]
+              "are also the least precise: hundreds, not thousands, of requests per run."]
     if any(server.perf_stat for server in bench.servers):
         lines += ["", "Context switches, one extra GET run per server under `perf stat -e context-switches,task-clock -p PID` "
                   "(not in the medians above):", "",
