@@ -6,7 +6,7 @@ SHELL := /bin/bash
 BUILD_CONFIG ?= debug
 export BUILD_CONFIG
 
-.PHONY: help build up down test test-unit bench validate-openapi clean-data
+.PHONY: help build up down test test-unit bench bench-mongo validate-openapi clean-data
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -29,6 +29,9 @@ test-unit: ## Tests that need no server (DatabaseLayerTests and every *UnitTests
 bench: ## Run the benchmarks (scripts/bench.sh, scripts/bench-tasks.sh) and update docs/performance.md
 	bash scripts/bench.sh
 	bash scripts/bench-tasks.sh
+
+bench-mongo: ## CPU per request on the MongoDB data path: task service vs FastAPI peer vs libmongoc floor (docs/performance.md)
+	bash scripts/bench/mongo-path.sh
 
 validate-openapi: ## Validate services/*/openapi.yaml
 	scripts/validate-openapi.sh

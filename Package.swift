@@ -124,5 +124,18 @@ let package = Package(
             path: "Benchmarks/TaskQueueBenchmark",
             swiftSettings: swiftSettings
         ),
+        // `make bench-mongo`: the floor for the task service's MongoDB data path (libmongoc straight from the handlers).
+        // Named like a service binary, so the implicit executable product is `mongo-floor`.
+        .executableTarget(
+            name: "mongo-floor",
+            dependencies: [
+                "CMongoC",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/MongoFloor",
+            swiftSettings: swiftSettings
+        ),
     ] + serviceTargets + serviceTestTargets
 )
