@@ -224,14 +224,23 @@ done
 # The cache is off: it would replay requests remembered from earlier runs
 # (in ./.schemathesis) and seed the run with their resources, so two runs with
 # the same seed would no longer be the same run.
+#
+# A service may add narrow, commented settings in services/<svc>/schemathesis.toml
+# (for example a real value for an opaque server-issued token such as a page
+# cursor, which no generated string can be); they are appended here.
 write_config() {
-    cat >"$1" <<'TOML'
+    local file=$1 svc=$2
+    cat >"$file" <<'TOML'
 [cache]
 enabled = false
 
 [checks]
 enabled = true
 TOML
+    if [[ -f $REPO_ROOT/services/$svc/schemathesis.toml ]]; then
+        printf '\n# From services/%s/schemathesis.toml\n' "$svc" >>"$file"
+        cat -- "$REPO_ROOT/services/$svc/schemathesis.toml" >>"$file"
+    fi
 }
 
 declare -A RESULT DURATION
@@ -270,7 +279,7 @@ run_service() {
 
     # Kept with the reports, so that the command line printed below can be run again.
     local config="$REPORT_DIR/$svc.schemathesis.toml"
-    write_config "$config"
+    write_config "$config" "$svc"
 
     local args=(
         run "services/$svc/openapi.yaml"
