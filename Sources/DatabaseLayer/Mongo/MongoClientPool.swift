@@ -10,10 +10,14 @@ private let mongocInitialized: Void = {
 }()
 
 /// One client popped from the `mongoc_client_pool_t`, held by our ``ConnectionPool`` (which adds the acquisition
-/// timeout, waiter queue and statistics) and pushed back when the pool lets it go.
+/// timeout, waiter queue and statistics) and pushed back when the pool closes it.
+///
+/// `@unchecked Sendable`: like every pooled connection, only the lease holder or the pool touches it, one at a time.
 final class MongoPooledClient: PooledConnection, @unchecked Sendable {
     let client: OpaquePointer
+    /// Holds the libmongoc pool alive until this client is pushed back, so `mongoc_client_pool_destroy` runs last.
     private let owner: MongoClientPoolHandle
+    private var isPushed = false
 
     init(owner: MongoClientPoolHandle) throws(DatabaseError) {
         // Our pool never holds more clients than maxPoolSize, so this pop does not block.
@@ -27,9 +31,15 @@ final class MongoPooledClient: PooledConnection, @unchecked Sendable {
     /// libmongoc reconnects by itself; a client is always reusable.
     var isReusable: Bool { true }
 
-    func close() {}
+    /// Pushes the client back into the libmongoc pool (it takes libmongoc's pool mutex); later calls do nothing.
+    func close() {
+        guard !self.isPushed else { return }
+        self.isPushed = true
+        mongoc_client_pool_push(self.owner.pool, self.client)
+    }
 
-    deinit { mongoc_client_pool_push(self.owner.pool, self.client) }
+    /// Only a backstop: the pool calls ``close()`` on its blocking threads, and `deinit` may run on any thread.
+    deinit { self.close() }
 }
 
 /// Owns the `mongoc_client_pool_t` and its URI; destroyed after every client has been pushed back.

@@ -4,7 +4,8 @@ import Foundation
 /// One libpq `PGconn`. Not thread-safe: only the caller that leased it from ``PostgresPool`` touches it,
 /// and every call blocks, so it only ever runs on the pool's thread pool.
 public final class PostgresConnection: PooledConnection, @unchecked Sendable {
-    private let handle: OpaquePointer
+    /// Nil once closed: every C call goes through it, so a closed connection fails instead of touching freed memory.
+    private var handle: OpaquePointer?
 
     /// Opens a connection (blocking).
     public init(configuration: PostgresConfiguration) throws(DatabaseError) {
@@ -32,18 +33,24 @@ public final class PostgresConnection: PooledConnection, @unchecked Sendable {
         self.handle = connection
     }
 
-    deinit { PQfinish(self.handle) }
+    /// Only a backstop: the pool calls ``close()`` on its blocking threads, and `deinit` may run on any thread.
+    deinit { self.close() }
 
     /// Healthy, idle (no transaction left open) and its backend still there.
     public var isReusable: Bool {
-        PQtransactionStatus(self.handle) == PQTRANS_IDLE && CLibPQ_idle_connection_is_dead(self.handle) == 0
+        guard let handle = self.handle else { return false }
+        return PQtransactionStatus(handle) == PQTRANS_IDLE && CLibPQ_idle_connection_is_dead(handle) == 0
     }
 
-    /// Closing happens in `deinit` once the pool lets go; this only drops the backend early.
-    public func close() {}
+    /// Ends the session (`PQfinish`, which sends Terminate and so can block briefly); later calls do nothing.
+    public func close() {
+        guard let handle = self.handle else { return }
+        self.handle = nil
+        PQfinish(handle)
+    }
 
-    /// The server process id of this connection (`pg_backend_pid()`).
-    public var backendPID: Int32 { PQbackendPID(self.handle) }
+    /// The server process id of this connection (`pg_backend_pid()`), 0 once closed.
+    public var backendPID: Int32 { self.handle.map { PQbackendPID($0) } ?? 0 }
 
     /// Runs one statement with `$1…$n` parameters bound by the server; values are never spliced into SQL text.
     /// - Parameters:
@@ -52,14 +59,17 @@ public final class PostgresConnection: PooledConnection, @unchecked Sendable {
     /// - Returns: the rows (empty for commands).
     @discardableResult
     public func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws(DatabaseError) -> PostgresRows {
+        guard let handle = self.handle else {
+            throw DatabaseError(.unavailable, "The database is unavailable.", debugDetails: "query on a closed connection", sqlState: "08003")
+        }
         let texts = parameters.map { $0?.postgresText }
         let copies = texts.map { $0.flatMap { strdup($0) } }
         defer { copies.forEach { free($0) } }
         let result = copies.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
-            PQexecParams(self.handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
+            PQexecParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
         }
         guard let result else {
-            throw self.connectionError(context: "PQexecParams returned NULL")
+            throw Self.connectionError(handle, context: "PQexecParams returned NULL")
         }
         defer { PQclear(result) }
         switch PQresultStatus(result) {
@@ -69,7 +79,7 @@ public final class PostgresConnection: PooledConnection, @unchecked Sendable {
             return PostgresRows(affectedRows: Int(String(cString: PQcmdTuples(result))) ?? 0)
         default:
             guard let state = PQresultErrorField(result, CLibPQ_PG_DIAG_SQLSTATE) else {
-                throw self.connectionError(context: String(cString: PQresultErrorMessage(result)))
+                throw Self.connectionError(handle, context: String(cString: PQresultErrorMessage(result)))
             }
             let primary = PQresultErrorField(result, CLibPQ_PG_DIAG_MESSAGE_PRIMARY).map { String(cString: $0) } ?? ""
             throw DatabaseError.postgres(sqlState: String(cString: state), serverMessage: primary)
@@ -101,8 +111,8 @@ public final class PostgresConnection: PooledConnection, @unchecked Sendable {
         }
     }
 
-    private func connectionError(context: String) -> DatabaseError {
-        let text = String(cString: PQerrorMessage(self.handle))
+    private static func connectionError(_ handle: OpaquePointer, context: String) -> DatabaseError {
+        let text = String(cString: PQerrorMessage(handle))
         return DatabaseError(.unavailable, "The database is unavailable.", debugDetails: "\(context) \(text)", sqlState: "08006")
     }
 }

@@ -25,7 +25,8 @@ public enum RedisReply: Sendable, Equatable {
 
 /// One hiredis `redisContext`. Blocking; used only by the caller that leased it from ``RedisPool``.
 public final class RedisConnection: PooledConnection, @unchecked Sendable {
-    private let context: UnsafeMutablePointer<redisContext>
+    /// Nil once closed: every C call goes through it, so a closed connection fails instead of touching freed memory.
+    private var context: UnsafeMutablePointer<redisContext>?
     private var broken = false
 
     /// Connects, authenticates (`AUTH`, from the URL's password) and selects the database.
@@ -56,29 +57,40 @@ public final class RedisConnection: PooledConnection, @unchecked Sendable {
         }
     }
 
-    deinit { redisFree(self.context) }
+    /// Only a backstop: the pool calls ``close()`` on its blocking threads, and `deinit` may run on any thread.
+    deinit { self.close() }
 
     /// Usable and its socket quiet.
-    public var isReusable: Bool { !self.broken && CHiredis_idle_connection_is_dead(self.context) == 0 }
+    public var isReusable: Bool {
+        guard let context = self.context, !self.broken else { return false }
+        return CHiredis_idle_connection_is_dead(context) == 0
+    }
 
-    /// Closing happens in `deinit`.
-    public func close() {}
+    /// Closes the socket and frees the context (`redisFree`); later calls do nothing.
+    public func close() {
+        guard let context = self.context else { return }
+        self.context = nil
+        redisFree(context)
+    }
 
     /// Sends one command as an argument vector (no string formatting, so values cannot inject commands).
     @discardableResult
     public func command(_ arguments: [String]) throws(DatabaseError) -> RedisReply {
+        guard let context = self.context else {
+            throw DatabaseError(.unavailable, "The cache is unavailable.", debugDetails: "\(arguments.first ?? ""): connection closed")
+        }
         let copies = arguments.map { strdup($0) }
         defer { copies.forEach { free($0) } }
         let lengths = arguments.map { $0.utf8.count }
         let raw = copies.map { UnsafePointer($0) }.withUnsafeBufferPointer { argv in
             lengths.withUnsafeBufferPointer { argvlen in
-                redisCommandArgv(self.context, Int32(arguments.count), UnsafeMutablePointer(mutating: argv.baseAddress), argvlen.baseAddress)
+                redisCommandArgv(context, Int32(arguments.count), UnsafeMutablePointer(mutating: argv.baseAddress), argvlen.baseAddress)
             }
         }
         guard let raw else {
             self.broken = true
             throw DatabaseError(
-                .unavailable, "The cache is unavailable.", debugDetails: "\(arguments.first ?? ""): \(Self.errorText(self.context))")
+                .unavailable, "The cache is unavailable.", debugDetails: "\(arguments.first ?? ""): \(Self.errorText(context))")
         }
         let reply = raw.assumingMemoryBound(to: redisReply.self)
         defer { freeReplyObject(raw) }
