@@ -104,15 +104,29 @@ final class PeakCounter: Sendable {
         let pool = ConnectionPool(backend: "mock", configuration: .init(minimumConnections: 0, maximumConnections: 1, acquisitionTimeout: .seconds(30))) {
             MockConnection(id: 1)
         }
-        let holder = Task { try await pool.withConnection { _ in _ = usleep(300_000) } }
-        try await Task.sleep(for: .milliseconds(50))
+        // The holder blocks on a gate the test opens, not on a timer, so a slow machine cannot reorder the steps.
+        let gate = DispatchSemaphore(value: 0)
+        let holder = Task { try await pool.withConnection { _ in gate.wait() } }
+        try await Self.waitUntil { pool.statistics.inUse == 1 }
         let waiter = Task { try await pool.withConnection { _ in } }
-        try await Task.sleep(for: .milliseconds(50))
-        #expect(pool.statistics.waiting == 1)
+        try await Self.waitUntil { pool.statistics.waiting == 1 }
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
         #expect(pool.statistics.waiting == 0)
+        gate.signal()
         try await holder.value
         await pool.shutdown()
+    }
+
+    /// Polls `condition` until it holds; fails the test after 10 s instead of hanging.
+    static func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("condition not reached within 10 s")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
     }
 }

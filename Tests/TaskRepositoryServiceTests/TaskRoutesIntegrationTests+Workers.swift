@@ -38,8 +38,11 @@ extension TaskRoutesIntegrationTests {
     }
 
     /// A retryable failure waits out its backoff; the last attempt and a non-retryable failure are final.
+    ///
+    /// The base delay is seconds, not milliseconds: the "not due yet" checks must land inside the backoff window
+    /// even when the shared CI machine is slow.
     @Test func retryBackoffAndFinalFailure() async throws {
-        try await withTaskService(retryBaseMilliseconds: 400) { client, _ in
+        try await withTaskService(retryBaseMilliseconds: 3_000) { client, _ in
             let id = try #require(try await client.call(.post, "/api/v1/tasks", body: ["task_type": "FLAKY", "max_attempts": 2]).taskID)
             let claim = try await client.call(.post, "/api/v1/tasks/claim", body: ["worker_id": "w", "lease_seconds": 30])
             let before = Date()
@@ -51,7 +54,7 @@ extension TaskRoutesIntegrationTests {
             #expect(failed.status == 200)
             #expect(failed["status"] == "pending", "retryable with attempts left goes back to the queue")
             let runAfter = try #require(failed["run_after"]?.stringValue.flatMap(ISO8601.parse))
-            #expect(runAfter > before.addingTimeInterval(0.15), "pushed by backoff (jittered half of 400 ms at least)")
+            #expect(runAfter > before.addingTimeInterval(1.4), "pushed by backoff (jittered: at least half of 3 s)")
             #expect(failed["errors"]?.arrayValue?.count == 1)
             #expect(try await client.call(.post, "/api/v1/tasks/claim", body: ["worker_id": "w", "lease_seconds": 30]).status == 204, "not due yet")
             #expect(try await client.call(.post, "/api/v1/tasks/\(id)/claim", body: ["worker_id": "w", "lease_seconds": 30]).status == 409)
