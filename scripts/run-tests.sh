@@ -29,6 +29,7 @@ step() {
     fi
 }
 
+step "lint" bash "$SCRIPT_DIR/lint.sh" || true
 step "debug build" swift build --build-tests || exit 1
 step "debug tests" swift test || true
 # Each service's binary against its own openapi.yaml (scripts/schemathesis.sh):

@@ -45,7 +45,8 @@ extension TenantManager {
             try await Self.retrying { try await self.createStore(record, tenant: id) }
         } catch {
             logger.error(
-                "tenant database creation failed", metadata: ["tenant_id": "\(id)", "database": "\(record.name)", "error": .string(String(reflecting: error))])
+                "tenant database creation failed",
+                metadata: ["tenant_id": "\(id)", "database": "\(record.name)", "error": .string(String(reflecting: error))])
             await self.undo(record, tenant: id, logger: logger)
             throw error
         }

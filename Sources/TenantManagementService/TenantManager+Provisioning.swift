@@ -87,14 +87,16 @@ extension TenantManager {
             try await Self.retrying { try await self.provisioner.ensureSchemas(schemas, tenant: id) }
         } catch {
             let failure = Self.operationError(step: step, error: error)
-            logger.error("tenant provisioning failed", metadata: ["tenant_id": "\(id)", "step": "\(step)", "error": .string(String(reflecting: error))])
+            logger.error(
+                "tenant provisioning failed", metadata: ["tenant_id": "\(id)", "step": "\(step)", "error": .string(String(reflecting: error))])
             self.count("tenants_provisioned", success: false)
             // Only a tenant still `provisioning` becomes `failed`: a concurrent run that already succeeded wins.
             do {
                 _ = try await self.repository.update(id, whenStatusIn: [.provisioning], TenantChange(status: .failed, provisioningError: failure))
             } catch {
                 // The tenant stays `provisioning`; `/provision` resumes it all the same.
-                logger.error("could not record the provisioning failure", metadata: ["tenant_id": "\(id)", "error": .string(String(reflecting: error))])
+                logger.error(
+                    "could not record the provisioning failure", metadata: ["tenant_id": "\(id)", "error": .string(String(reflecting: error))])
             }
             await self.invalidate(id, logger: logger)
             throw TenantError.provisioningFailed(failure, tenant: id)

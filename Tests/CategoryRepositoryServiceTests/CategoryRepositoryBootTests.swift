@@ -1,14 +1,16 @@
-@testable import CategoryRepositoryService
 import DatabaseLayer
 import DatabaseLayerTesting
 import Testing
+
+@testable import CategoryRepositoryService
 
 @Suite(.enabled(if: TestServers.mongoEnabled, TestServers.skipReason))
 struct CategoryRepositoryBootIntegrationTests {
     @Test func reportsItsStores() async throws {
         let report = try await ServiceBoot.readiness(
             CategoryRepositoryApp.makeApplication(
-                environment: testServiceEnvironment(["MONGODB_URI": ServiceBoot.uri(try TestServers.primaryMongo(), database: "category_repository")]),
+                environment: testServiceEnvironment(["MONGODB_URI": ServiceBoot.uri(try TestServers.primaryMongo(), database: "category_repository")]
+                ),
                 logger: TestServers.logger))
         #expect(Set(report.checks.keys).isSuperset(of: ["mongodb:category_repository"]))
     }

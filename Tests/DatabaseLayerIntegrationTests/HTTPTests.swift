@@ -1,4 +1,3 @@
-@testable import DatabaseLayer
 import DatabaseLayerTesting
 import Foundation
 import HTTPTypes
@@ -7,6 +6,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+@testable import DatabaseLayer
 
 /// A router built like a service's, plus two probe routes that exercise real store errors.
 func probeApplication(mongo: MongoTestServer, database: String) throws -> some ApplicationProtocol {
@@ -16,7 +16,9 @@ func probeApplication(mongo: MongoTestServer, database: String) throws -> some A
     let pool = try runtime.mongo(mongo.configuration(database: database))
     // A PostgreSQL nobody listens on: every lease fails, as when the database is down.
     let deadPostgres = runtime.postgres(
-        PostgresConfiguration(host: "127.0.0.1", port: 1, user: "nobody", database: "nothing", pool: .init(minimumConnections: 0, maximumConnections: 1), connectTimeoutSeconds: 1))
+        PostgresConfiguration(
+            host: "127.0.0.1", port: 1, user: "nobody", database: "nothing", pool: .init(minimumConnections: 0, maximumConnections: 1),
+            connectTimeoutSeconds: 1))
     let router = runtime.makeRouter()
     struct Item: Codable { var item_id: String; var count: Int }
     router.post("/api/v1/items") { request, context -> HTTPResponse.Status in
@@ -50,7 +52,8 @@ struct HTTPProblemIntegrationTests {
                 #expect(problem.type == "urn:prismicx:problem:unauthorized")
                 #expect(problem.requestID == response.headers[.init("X-Request-ID")!])
             }
-            try await client.execute(uri: "/api/v1/items", method: .get, headers: [.init("X-API-Key")!: "wrong-key-123"]) { (response: TestResponse) async throws in
+            try await client.execute(uri: "/api/v1/items", method: .get, headers: [.init("X-API-Key")!: "wrong-key-123"]) {
+                (response: TestResponse) async throws in
                 #expect(response.status == .unauthorized)
             }
             // 404: no such route.
@@ -65,11 +68,13 @@ struct HTTPProblemIntegrationTests {
                 #expect(try decodeProblem(response).code == "method_not_allowed")
             }
             // 400: malformed JSON, wrong type, bad tenant header; nothing written.
-            try await client.execute(uri: "/api/v1/items", method: .post, headers: auth, body: ByteBuffer(string: "{not json")) { (response: TestResponse) async throws in
+            try await client.execute(uri: "/api/v1/items", method: .post, headers: auth, body: ByteBuffer(string: "{not json")) {
+                (response: TestResponse) async throws in
                 #expect(response.status == .badRequest)
                 #expect(try decodeProblem(response).code == "invalid_body")
             }
-            try await client.execute(uri: "/api/v1/items", method: .post, headers: auth, body: ByteBuffer(string: #"{"item_id":"a","count":"x"}"#)) { (response: TestResponse) async throws in
+            try await client.execute(uri: "/api/v1/items", method: .post, headers: auth, body: ByteBuffer(string: #"{"item_id":"a","count":"x"}"#)) {
+                (response: TestResponse) async throws in
                 #expect(response.status == .badRequest)
                 #expect(try decodeProblem(response).detail == "count: expected an integer.")
             }
@@ -122,4 +127,3 @@ struct HTTPProblemIntegrationTests {
         await pool.clients.shutdown()
     }
 }
-

@@ -1,7 +1,8 @@
-@testable import DatabaseLayer
 import DatabaseLayerTesting
 import Foundation
 import Testing
+
+@testable import DatabaseLayer
 
 @Suite(.enabled(if: TestServers.mongoEnabled, TestServers.skipReason))
 struct MongoTests {
@@ -23,14 +24,17 @@ struct MongoTests {
     func crudRoundTrip(server: MongoTestServer) async throws {
         try await withCollection(server) { items in
             let created = Date(timeIntervalSince1970: 1_700_000_000)
-            try await items.insertOne(["item_id": "a", "tenant_id": "t1", "n": 1, "created_at": .date(created), "tags": ["x", "y"], "meta": ["k": "v"]])
+            try await items.insertOne([
+                "item_id": "a", "tenant_id": "t1", "n": 1, "created_at": .date(created), "tags": ["x", "y"], "meta": ["k": "v"],
+            ])
             try await items.insertMany([["item_id": "b", "tenant_id": "t1", "n": 2], ["item_id": "c", "tenant_id": "t2", "n": 3]])
             let found = try #require(try await items.findOne(["item_id": ["$eq": "a"]]))
             #expect(found["n"] == .int(1))
             #expect(found["created_at"]?.dateValue == created, "dates are stored as BSON dates")
             #expect(found["tags"] == ["x", "y"])
             #expect(found["meta"]?.objectValue?["k"] == "v")
-            let page = try await items.find(["tenant_id": ["$eq": "t1"]], options: .init(sort: ["n": -1], limit: 1, projection: ["_id": 0, "item_id": 1]))
+            let page = try await items.find(
+                ["tenant_id": ["$eq": "t1"]], options: .init(sort: ["n": -1], limit: 1, projection: ["_id": 0, "item_id": 1]))
             #expect(page.map { $0["item_id"] } == ["b"])
             #expect(page.first?["_id"] == nil)
             #expect(try await items.find([:], options: .init(sort: ["n": 1], skip: 1)).map { $0["item_id"] } == ["b", "c"])
@@ -49,7 +53,9 @@ struct MongoTests {
     @Test(arguments: TestServers.mongoServers)
     func findAndModifyClaimsOnce(server: MongoTestServer) async throws {
         try await withCollection(server) { items in
-            try await items.insertMany([["item_id": "low", "status": "pending", "priority": 1], ["item_id": "high", "status": "pending", "priority": 5]])
+            try await items.insertMany([
+                ["item_id": "low", "status": "pending", "priority": 1], ["item_id": "high", "status": "pending", "priority": 5],
+            ])
             let claimed = try await items.findOneAndUpdate(
                 ["status": ["$eq": "pending"]], ["$set": ["status": "claimed"]], sort: ["priority": -1], returnNew: true)
             #expect(claimed?["item_id"] == "high")

@@ -1,7 +1,8 @@
-@testable import DatabaseLayer
 import DatabaseLayerTesting
 import Foundation
 import Testing
+
+@testable import DatabaseLayer
 
 @Suite(.enabled(if: TestServers.postgresEnabled, TestServers.skipReason), .serialized)
 struct PostgresPoolTests {
@@ -47,7 +48,8 @@ struct PostgresPoolTests {
 
     @Test func waitingPastTheAcquisitionTimeoutFailsWith503() async throws {
         let pool = PostgresPool(
-            configuration: try TestServers.postgres(pool: .init(minimumConnections: 0, maximumConnections: 1, acquisitionTimeout: .milliseconds(200))),
+            configuration: try TestServers.postgres(
+                pool: .init(minimumConnections: 0, maximumConnections: 1, acquisitionTimeout: .milliseconds(200))),
             logger: TestServers.logger)
         let holder = Task { try await pool.query("SELECT pg_sleep(1.5)") }
         try await Task.sleep(for: .milliseconds(200))
@@ -68,12 +70,14 @@ struct PostgresPoolTests {
 
     @Test func terminatedConnectionIsReplaced() async throws {
         let admin = try adminPool()
-        let pool = PostgresPool(configuration: try TestServers.postgres(pool: .init(minimumConnections: 0, maximumConnections: 1)), logger: TestServers.logger)
+        let pool = PostgresPool(
+            configuration: try TestServers.postgres(pool: .init(minimumConnections: 0, maximumConnections: 1)), logger: TestServers.logger)
         let first = try await pool.query("SELECT pg_backend_pid() AS pid").first!.decode("pid", as: Int.self)
         try await admin.query("SELECT pg_terminate_backend($1)", [first])
         // pg_terminate_backend only signals; wait until the backend has really gone.
         for _ in 0..<200 {
-            let alive = try await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1", [first]).first!.decode("n", as: Int.self)
+            let alive = try await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1", [first]).first!.decode(
+                "n", as: Int.self)
             if alive == 0 { break }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -84,16 +88,21 @@ struct PostgresPoolTests {
     }
 
     @Test func tenantDoesNotLeakIntoTheNextTransaction() async throws {
-        let pool = PostgresPool(configuration: try TestServers.postgres(pool: .init(minimumConnections: 0, maximumConnections: 1)), logger: TestServers.logger)
+        let pool = PostgresPool(
+            configuration: try TestServers.postgres(pool: .init(minimumConnections: 0, maximumConnections: 1)), logger: TestServers.logger)
         let tenant = try #require(TenantID("tenant-leak"))
         let inside = try await pool.withTransaction(tenant: tenant) { connection in
-            (try connection.query("SELECT current_setting('app.current_tenant_id', true) AS t").first!.decodeIfPresent("t", as: String.self),
-             Int(connection.backendPID))
+            (
+                try connection.query("SELECT current_setting('app.current_tenant_id', true) AS t").first!.decodeIfPresent("t", as: String.self),
+                Int(connection.backendPID)
+            )
         }
         #expect(inside.0 == "tenant-leak")
         let after = try await pool.withTransaction { connection in
-            (try connection.query("SELECT current_setting('app.current_tenant_id', true) AS t").first!.decodeIfPresent("t", as: String.self),
-             Int(connection.backendPID))
+            (
+                try connection.query("SELECT current_setting('app.current_tenant_id', true) AS t").first!.decodeIfPresent("t", as: String.self),
+                Int(connection.backendPID)
+            )
         }
         #expect(after.1 == inside.1, "the same pooled connection must be reused for this test to mean anything")
         #expect(after.0 == nil || after.0 == "")
@@ -118,7 +127,8 @@ struct PostgresPoolTests {
             try connection.query("GRANT SELECT, INSERT ON \(table) TO \(try SQLIdentifier(role).quoted)")
         }
         let appPool = PostgresPool(
-            configuration: try TestServers.postgres(pool: .init(minimumConnections: 0, maximumConnections: 2), user: role), logger: TestServers.logger)
+            configuration: try TestServers.postgres(pool: .init(minimumConnections: 0, maximumConnections: 2), user: role), logger: TestServers.logger
+        )
         let alpha = try #require(TenantID("alpha"))
         let beta = try #require(TenantID("beta"))
         for (tenant, body) in [(alpha, "a1"), (alpha, "a2"), (beta, "b1")] {

@@ -1,13 +1,18 @@
-@testable import DatabaseLayer
 import DatabaseLayerTesting
 import Foundation
 import Testing
+
+@testable import DatabaseLayer
 
 /// Counts how often a cache loader ran.
 final class LoadCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
-    func next() -> Int { self.lock.withLock { self.count += 1; return self.count } }
+    func next() -> Int {
+        self.lock.withLock {
+            self.count += 1; return self.count
+        }
+    }
     var value: Int { self.lock.withLock { self.count } }
 }
 
@@ -21,7 +26,8 @@ struct RedisTests {
     @Test func cacheHitMissAndExpiry() async throws {
         let metrics = ServiceMetrics()
         let redis = RedisPool(configuration: try TestServers.redis(), logger: TestServers.logger, metrics: metrics)
-        let cache = RedisCache(redis: redis, prefix: TestServers.uniqueName("cache") + ":", ttlSeconds: 1, logger: TestServers.logger, metrics: metrics)
+        let cache = RedisCache(
+            redis: redis, prefix: TestServers.uniqueName("cache") + ":", ttlSeconds: 1, logger: TestServers.logger, metrics: metrics)
         let loads = LoadCounter()
         let load = { () async throws -> Cached? in Cached(name: "v\(loads.next())", at: Date(timeIntervalSince1970: 1_700_000_000)) }
 

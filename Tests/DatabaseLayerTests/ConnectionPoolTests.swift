@@ -1,7 +1,8 @@
-@testable import DatabaseLayer
 import Foundation
 import Synchronization
 import Testing
+
+@testable import DatabaseLayer
 
 /// A connection that counts how many are open at once and can be marked dead.
 final class MockConnection: PooledConnection, @unchecked Sendable {
@@ -30,7 +31,11 @@ final class MockFactory: Sendable {
 /// Tracks how many holders run at once.
 final class PeakCounter: Sendable {
     private let state = Mutex((current: 0, peak: 0))
-    func enter() { self.state.withLock { $0.current += 1; $0.peak = max($0.peak, $0.current) } }
+    func enter() {
+        self.state.withLock {
+            $0.current += 1; $0.peak = max($0.peak, $0.current)
+        }
+    }
     func leave() { self.state.withLock { $0.current -= 1 } }
     var peak: Int { self.state.withLock { $0.peak } }
 }
@@ -38,7 +43,9 @@ final class PeakCounter: Sendable {
 @Suite struct ConnectionPoolTests {
     @Test func neverExceedsMaximumUnderConcurrency() async throws {
         let factory = MockFactory()
-        let pool = ConnectionPool(backend: "mock", configuration: .init(minimumConnections: 0, maximumConnections: 3, acquisitionTimeout: .seconds(10))) {
+        let pool = ConnectionPool(
+            backend: "mock", configuration: .init(minimumConnections: 0, maximumConnections: 3, acquisitionTimeout: .seconds(10))
+        ) {
             try factory.make()
         }
         let inUse = PeakCounter()
@@ -62,7 +69,9 @@ final class PeakCounter: Sendable {
 
     @Test func waiterTimesOutWithUnavailable() async throws {
         let factory = MockFactory()
-        let pool = ConnectionPool(backend: "mock", configuration: .init(minimumConnections: 0, maximumConnections: 1, acquisitionTimeout: .milliseconds(100))) {
+        let pool = ConnectionPool(
+            backend: "mock", configuration: .init(minimumConnections: 0, maximumConnections: 1, acquisitionTimeout: .milliseconds(100))
+        ) {
             try factory.make()
         }
         let holder = Task { try await pool.withConnection { _ in _ = usleep(600_000) } }
@@ -101,7 +110,9 @@ final class PeakCounter: Sendable {
     }
 
     @Test func cancelledWaiterLeavesTheQueue() async throws {
-        let pool = ConnectionPool(backend: "mock", configuration: .init(minimumConnections: 0, maximumConnections: 1, acquisitionTimeout: .seconds(30))) {
+        let pool = ConnectionPool(
+            backend: "mock", configuration: .init(minimumConnections: 0, maximumConnections: 1, acquisitionTimeout: .seconds(30))
+        ) {
             MockConnection(id: 1)
         }
         // The holder blocks on a gate the test opens, not on a timer, so a slow machine cannot reorder the steps.

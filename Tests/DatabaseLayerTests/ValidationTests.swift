@@ -1,7 +1,8 @@
-@testable import DatabaseLayer
 import Foundation
 import Logging
 import Testing
+
+@testable import DatabaseLayer
 
 @Suite struct TenantIDTests {
     @Test(arguments: ["acme", "tenant-1a2b3c4d", "0", "a-b-c", String(repeating: "a", count: 40)])
@@ -178,7 +179,10 @@ import Testing
         #expect(try PageRequest(query: ["limit": "5"], maxPageSize: 100) == PageRequest(limit: 5))
     }
 
-    @Test(arguments: [["limit": "0"], ["limit": "x"], ["limit": "-5"], ["cursor": ""], ["cursor": "!!"], ["cursor": "e30"], ["cursor": String(repeating: "a", count: 2000)]])
+    @Test(arguments: [
+        ["limit": "0"], ["limit": "x"], ["limit": "-5"], ["cursor": ""], ["cursor": "!!"], ["cursor": "e30"],
+        ["cursor": String(repeating: "a", count: 2000)],
+    ])
     func rejectsBadValues(_ query: [String: String]) {
         #expect(throws: APIError.self) { try PageRequest(query: query, maxPageSize: 100) }
     }
@@ -207,7 +211,7 @@ import Testing
             "$or": [
                 ["tenant_id": ["$eq": "a"], "priority": ["$lt": 5]],
                 ["tenant_id": ["$eq": "a"], "priority": ["$eq": 5], "task_id": ["$gt": "t1"]],
-            ],
+            ]
         ]
         #expect(filter == expected)
         #expect(throws: APIError.self) { try keyset.filter([:], after: PageCursor(values: [1])) }

@@ -87,7 +87,9 @@ enum BSONWriter {
             try self.append(object, to: child)
             ok = bson_append_document(document, key, keyLength, child)
         }
-        guard ok else { throw DatabaseError(.invalidInput, "The document is too large or malformed.", debugDetails: "bson_append failed for key \(key)") }
+        guard ok else {
+            throw DatabaseError(.invalidInput, "The document is too large or malformed.", debugDetails: "bson_append failed for key \(key)")
+        }
     }
 }
 

@@ -40,7 +40,8 @@ public struct RedisCache: Sendable {
             self.metrics?.recordCache(result: "miss")
         } catch {
             self.metrics?.recordCache(result: "error")
-            self.logger.warning("cache read failed; loading from the store", metadata: ["key": "\(fullKey)", "error": .string(String(reflecting: error))])
+            self.logger.warning(
+                "cache read failed; loading from the store", metadata: ["key": "\(fullKey)", "error": .string(String(reflecting: error))])
             return try await load()
         }
         guard let value = try await load() else { return nil }

@@ -22,7 +22,8 @@ public final class RedisPool: Service, Sendable {
     public func command(_ arguments: [String]) async throws -> RedisReply {
         let start = ContinuousClock.now
         defer {
-            self.metrics?.recordOperation(backend: "redis", operation: arguments.first?.lowercased() ?? "command", duration: ContinuousClock.now - start)
+            self.metrics?.recordOperation(
+                backend: "redis", operation: arguments.first?.lowercased() ?? "command", duration: ContinuousClock.now - start)
         }
         return try await self.connections.withConnection { connection in try connection.command(arguments) }
     }

@@ -59,7 +59,10 @@ public final class ServiceRuntime {
 
     /// A read-through cache namespace in Redis, or nil when Redis is not configured.
     public func cache(prefix: String, ttlSeconds: Int) -> RedisCache? {
-        self.redis.map { RedisCache(redis: $0, prefix: "\(self.configuration.serviceName):\(prefix)", ttlSeconds: ttlSeconds, logger: self.logger, metrics: self.metrics) }
+        self.redis.map {
+            RedisCache(
+                redis: $0, prefix: "\(self.configuration.serviceName):\(prefix)", ttlSeconds: ttlSeconds, logger: self.logger, metrics: self.metrics)
+        }
     }
 
     /// The router with the shared middleware (request id and logging, metrics, problem+json, 405 for undeclared
@@ -93,7 +96,8 @@ public final class ServiceRuntime {
         if self.hasStartupSteps { services.append(self.startup) }
         return Application(
             router: router,
-            configuration: .init(address: .hostname(self.configuration.host, port: self.configuration.port), serverName: self.configuration.serviceName),
+            configuration: .init(
+                address: .hostname(self.configuration.host, port: self.configuration.port), serverName: self.configuration.serviceName),
             services: services,
             logger: self.logger
         )
