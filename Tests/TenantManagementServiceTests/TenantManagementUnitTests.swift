@@ -118,7 +118,11 @@ import Testing
     @Test func additionalDatabaseNamesAreDerivedAndCannotCollideAcrossTenants() throws {
         let a = try #require(TenantID("a"))
         #expect(try CreateTenantDatabaseRequest.fullName("analytics", tenant: a, type: .postgresql) == "tenant_a_analytics")
-        #expect(try CreateTenantDatabaseRequest.fullName("tenant_a_analytics", tenant: a, type: .mongodb) == "tenant_a_analytics")
+        // Only the part: the prefixed full name is refused like any other name with an `_` (one spelling per name).
+        #expect(throws: APIError.self) { try CreateTenantDatabaseRequest.fullName("tenant_a_analytics", tenant: a, type: .mongodb) }
+        #expect(
+            self.code { _ = try CreateTenantDatabaseRequest(body: ["tenant_id": "a", "type": "mongodb", "name": "tenant_a_analytics"]) }
+                == "invalid_database_name")
         // `a` + `b_db` would equal `a-b`'s primary database `tenant_a_b_db`: underscores in the part are refused.
         #expect(throws: APIError.self) { try CreateTenantDatabaseRequest.fullName("b_db", tenant: a, type: .mongodb) }
         for bad in [#"x"; DROP SCHEMA public; --"#, "../etc", "$where", "ünï", "Upper", "1abc", String(repeating: "a", count: 21)] {
@@ -127,6 +131,19 @@ import Testing
         let long = try #require(TenantID(String(repeating: "z", count: 40)))
         #expect(throws: APIError.self) {
             try CreateTenantDatabaseRequest.fullName(String(repeating: "a", count: 20), tenant: long, type: .postgresql)
+        }
+        // The limits the OpenAPI document states: 20 characters up to a 35-character id, then 55 minus the id's length.
+        for length in 1...40 {
+            let id = try #require(TenantID(String(repeating: "z", count: length)))
+            let longest = length <= 35 ? 20 : 55 - length
+            for type in [TenantStoreKind.mongodb, .postgresql] {
+                #expect(try CreateTenantDatabaseRequest.fullName(String(repeating: "a", count: longest), tenant: id, type: type).utf8.count <= 63)
+                if longest < 20 {
+                    #expect(throws: APIError.self) {
+                        try CreateTenantDatabaseRequest.fullName(String(repeating: "a", count: longest + 1), tenant: id, type: type)
+                    }
+                }
+            }
         }
     }
 
