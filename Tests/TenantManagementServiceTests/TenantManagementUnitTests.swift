@@ -79,6 +79,26 @@ import Testing
         }
     }
 
+    /// An explicit null for an optional member means the member was left out, as the OpenAPI document states (its
+    /// optional members are nullable); so a PUT of nulls only changes nothing and is refused like `{}`.
+    @Test func explicitNullMeansAbsent() throws {
+        let create = try CreateTenantRequest(
+            body: ["name": "Acme", "tenant_id": .null, "tier": .null, "region": .null, "settings": .null, "database_config": ["type": .null]])
+        #expect(create.tenantID == nil && create.tier == "standard" && create.region == "default" && create.settings.isEmpty)
+        #expect(create.databaseType == .shared)
+        #expect(try CreateTenantRequest(body: ["name": "Acme", "database_config": .null]).databaseType == .shared)
+        #expect(self.code { _ = try CreateTenantRequest(body: ["name": .null]) } == "invalid_body")
+        #expect(
+            self.code { _ = try CreateTenantRequest(body: ["name": "Acme", "database_config": ["type": "dedicated"]]) } == "unsupported_database_type"
+        )
+        let update = try UpdateTenantRequest(body: ["tier": "premium", "status": .null, "name": .null, "settings": .null])
+        #expect(update.tier == "premium" && update.status == nil && update.name == nil && update.settings == nil)
+        #expect(self.code { _ = try UpdateTenantRequest(body: ["status": .null]) } == "invalid_body")
+        #expect(
+            self.code { _ = try UpdateTenantRequest(body: ["name": .null, "tier": .null, "region": .null, "settings": .null, "status": .null]) }
+                == "invalid_body")
+    }
+
     /// Server-owned keys are `read_only_field` and unknown keys `unknown_field` (both were `invalid_body` before the
     /// shared ``JSONBodyRules``); operator keys and over-deep nesting in settings are refused at any depth.
     @Test func serverOwnedAndUnknownFieldsAreRejected() throws {
