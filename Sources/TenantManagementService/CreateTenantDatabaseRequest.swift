@@ -18,7 +18,7 @@ struct CreateTenantDatabaseRequest: Sendable, Equatable {
         try self.init(body: try await request.decodeJSONObject(context: context, rules: Self.rules))
     }
 
-    /// Validates a body. `name` is the part after `tenant_<id>_` (`analytics`), or the full name with that prefix.
+    /// Validates a body. `name` is the part after `tenant_<id>_` (`analytics`), never the full name.
     init(body: JSONObject) throws(APIError) {
         try Self.rules.check(body)
         self.tenantID = try TenantValidation.tenantID(try TenantValidation.requiredString(body, "tenant_id"))
@@ -30,13 +30,16 @@ struct CreateTenantDatabaseRequest: Sendable, Equatable {
     }
 
     /// `tenant_<id>_<part>` after validating the part, and the whole name against the store's identifier rules.
-    static func fullName(_ raw: String, tenant: TenantID, type: TenantStoreKind) throws(APIError) -> String {
+    ///
+    /// Only the part is accepted: one spelling per name, which the OpenAPI document can state exactly (a prefix that
+    /// must repeat the body's `tenant_id` is not expressible in a schema). The prefixed form used to be accepted too;
+    /// it now fails like any other name with an `_`, and the message says what to send instead.
+    static func fullName(_ part: String, tenant: TenantID, type: TenantStoreKind) throws(APIError) -> String {
         let prefix = String(tenant.mongoDatabaseName.dropLast(2))  // "tenant_<id>_"
-        let part = raw.hasPrefix(prefix) ? String(raw.dropFirst(prefix.utf8.count)) : raw
         guard TenantValidation.databasePart(part) else {
             throw APIError.badRequest(
-                "name must be 1-20 lowercase letters and digits starting with a letter (optionally prefixed with \(prefix)); "
-                    + "the database is named \(prefix)<name>.",
+                "name must be 1-20 lowercase letters and digits starting with a letter: the part after \(prefix) "
+                    + "(the database is named \(prefix)<name>).",
                 code: "invalid_database_name")
         }
         let full = prefix + part

@@ -92,8 +92,12 @@ struct TenantLifecycleIntegrationTests {
             #expect(extraMongo.status == 201)
             #expect(extraMongo.headers[.location] == "/api/v1/tenants/\(id)/databases")
             #expect(try extraMongo.decode(TenantDatabaseRecord.self).name == prefix + "analytics")
-            let extraSchema = try await client.call(
+            // `name` is the part only; the prefixed full name is refused (one spelling per name, as the document states).
+            let prefixed = try await client.call(
                 .post, "/api/v1/databases", body: ["tenant_id": .string(id), "type": "postgresql", "name": .string(prefix + "billing")])
+            #expect(prefixed.status == 400 && prefixed.code == "invalid_database_name")
+            let extraSchema = try await client.call(
+                .post, "/api/v1/databases", body: ["tenant_id": .string(id), "type": "postgresql", "name": "billing"])
             #expect(extraSchema.status == 201)
             #expect(
                 try await client.call(.post, "/api/v1/databases", body: ["tenant_id": .string(id), "type": "postgresql", "name": "billing"]).status

@@ -79,6 +79,26 @@ import Testing
         }
     }
 
+    /// An explicit null for an optional member means the member was left out, as the OpenAPI document states (its
+    /// optional members are nullable); so a PUT of nulls only changes nothing and is refused like `{}`.
+    @Test func explicitNullMeansAbsent() throws {
+        let create = try CreateTenantRequest(
+            body: ["name": "Acme", "tenant_id": .null, "tier": .null, "region": .null, "settings": .null, "database_config": ["type": .null]])
+        #expect(create.tenantID == nil && create.tier == "standard" && create.region == "default" && create.settings.isEmpty)
+        #expect(create.databaseType == .shared)
+        #expect(try CreateTenantRequest(body: ["name": "Acme", "database_config": .null]).databaseType == .shared)
+        #expect(self.code { _ = try CreateTenantRequest(body: ["name": .null]) } == "invalid_body")
+        #expect(
+            self.code { _ = try CreateTenantRequest(body: ["name": "Acme", "database_config": ["type": "dedicated"]]) } == "unsupported_database_type"
+        )
+        let update = try UpdateTenantRequest(body: ["tier": "premium", "status": .null, "name": .null, "settings": .null])
+        #expect(update.tier == "premium" && update.status == nil && update.name == nil && update.settings == nil)
+        #expect(self.code { _ = try UpdateTenantRequest(body: ["status": .null]) } == "invalid_body")
+        #expect(
+            self.code { _ = try UpdateTenantRequest(body: ["name": .null, "tier": .null, "region": .null, "settings": .null, "status": .null]) }
+                == "invalid_body")
+    }
+
     /// Server-owned keys are `read_only_field` and unknown keys `unknown_field` (both were `invalid_body` before the
     /// shared ``JSONBodyRules``); operator keys and over-deep nesting in settings are refused at any depth.
     @Test func serverOwnedAndUnknownFieldsAreRejected() throws {
@@ -118,7 +138,11 @@ import Testing
     @Test func additionalDatabaseNamesAreDerivedAndCannotCollideAcrossTenants() throws {
         let a = try #require(TenantID("a"))
         #expect(try CreateTenantDatabaseRequest.fullName("analytics", tenant: a, type: .postgresql) == "tenant_a_analytics")
-        #expect(try CreateTenantDatabaseRequest.fullName("tenant_a_analytics", tenant: a, type: .mongodb) == "tenant_a_analytics")
+        // Only the part: the prefixed full name is refused like any other name with an `_` (one spelling per name).
+        #expect(throws: APIError.self) { try CreateTenantDatabaseRequest.fullName("tenant_a_analytics", tenant: a, type: .mongodb) }
+        #expect(
+            self.code { _ = try CreateTenantDatabaseRequest(body: ["tenant_id": "a", "type": "mongodb", "name": "tenant_a_analytics"]) }
+                == "invalid_database_name")
         // `a` + `b_db` would equal `a-b`'s primary database `tenant_a_b_db`: underscores in the part are refused.
         #expect(throws: APIError.self) { try CreateTenantDatabaseRequest.fullName("b_db", tenant: a, type: .mongodb) }
         for bad in [#"x"; DROP SCHEMA public; --"#, "../etc", "$where", "ünï", "Upper", "1abc", String(repeating: "a", count: 21)] {
@@ -127,6 +151,19 @@ import Testing
         let long = try #require(TenantID(String(repeating: "z", count: 40)))
         #expect(throws: APIError.self) {
             try CreateTenantDatabaseRequest.fullName(String(repeating: "a", count: 20), tenant: long, type: .postgresql)
+        }
+        // The limits the OpenAPI document states: 20 characters up to a 35-character id, then 55 minus the id's length.
+        for length in 1...40 {
+            let id = try #require(TenantID(String(repeating: "z", count: length)))
+            let longest = length <= 35 ? 20 : 55 - length
+            for type in [TenantStoreKind.mongodb, .postgresql] {
+                #expect(try CreateTenantDatabaseRequest.fullName(String(repeating: "a", count: longest), tenant: id, type: type).utf8.count <= 63)
+                if longest < 20 {
+                    #expect(throws: APIError.self) {
+                        try CreateTenantDatabaseRequest.fullName(String(repeating: "a", count: longest + 1), tenant: id, type: type)
+                    }
+                }
+            }
         }
     }
 
