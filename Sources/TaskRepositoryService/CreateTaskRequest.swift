@@ -8,7 +8,8 @@ struct CreateTaskRequest: Decodable, Sendable {
     var template: JSONObject?
     var tags: [String: String]?
     var priority: Int?
-    var runAfter: Date?
+    /// `run_after`, of exactly the form the API description admits (see ``TaskTimestamp``).
+    var runAfter: TaskTimestamp?
     var maxAttempts: Int?
     var idempotencyKey: String?
 
@@ -42,7 +43,7 @@ struct CreateTaskRequest: Decodable, Sendable {
             template: self.template ?? [:],
             tags: try TaskValidation.tags(self.tags ?? [:]),
             priority: try TaskValidation.priority(self.priority ?? 0),
-            runAfter: self.runAfter ?? now,
+            runAfter: self.runAfter?.date ?? now,
             maxAttempts: maxAttempts,
             idempotencyKey: try self.idempotencyKey.map { key throws(TaskError) in try TaskValidation.identifier(key, field: "idempotency_key") },
             status: .pending,

@@ -15,10 +15,12 @@ struct FailRequest: Decodable, Sendable {
     /// Exactly these keys.
     static let rules = JSONBodyRules(allowed: ["claim_token", "error", "retryable"])
 
-    /// The request after checking the token's shape and the error text's length.
+    /// The request after checking the token's shape and the error text's length (in code points).
     func validated() throws(TaskError) -> FailRequest {
-        guard TaskLimits.errorBytes.contains(self.error.utf8.count) else {
-            throw .invalidInput("error must be \(TaskLimits.errorBytes.lowerBound)-\(TaskLimits.errorBytes.upperBound) bytes.")
+        // Code points, as the API description's `maxLength` counts: a limit in bytes would refuse non-ASCII texts
+        // that the description allows.
+        guard TaskLimits.errorLength.contains(self.error.unicodeScalars.count) else {
+            throw .invalidInput("error must be \(TaskLimits.errorLength.lowerBound)-\(TaskLimits.errorLength.upperBound) characters.")
         }
         return FailRequest(claimToken: try TaskValidation.claimToken(self.claimToken), error: self.error, retryable: self.retryable)
     }

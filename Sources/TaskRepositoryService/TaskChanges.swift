@@ -32,3 +32,19 @@ struct TaskChanges: Decodable, Sendable, Equatable {
         return self
     }
 }
+
+extension TaskChanges {
+    /// Decodes the body; `run_after` only in the form the API description admits (see ``TaskTimestamp``). An
+    /// absent or `null` field is unchanged.
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            request: try container.decodeIfPresent(JSONObject.self, forKey: .request),
+            template: try container.decodeIfPresent(JSONObject.self, forKey: .template),
+            tags: try container.decodeIfPresent([String: String].self, forKey: .tags),
+            priority: try container.decodeIfPresent(Int.self, forKey: .priority),
+            runAfter: try container.decodeIfPresent(TaskTimestamp.self, forKey: .runAfter)?.date,
+            maxAttempts: try container.decodeIfPresent(Int.self, forKey: .maxAttempts)
+        )
+    }
+}

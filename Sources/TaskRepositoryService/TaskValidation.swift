@@ -7,9 +7,11 @@ enum TaskLimits {
     static let maxAttempts = 1...100
     static let leaseSeconds = 1...3_600
     static let maxTags = 32
+    /// In Unicode code points, as JSON Schema's `maxLength` counts (the API description states the limit so).
     static let maxTagLength = 256
     static let maxTextLength = 128
-    static let errorBytes = 1...4_096
+    /// The `error` text of fail, in Unicode code points.
+    static let errorLength = 1...4_096
 }
 
 /// Value checks shared by the request types; each failure is a ``TaskError`` naming the field.
@@ -46,8 +48,8 @@ enum TaskValidation {
             guard MongoName.isValidCollectionName(key), key.utf8.count <= 64 else {
                 throw .invalidInput("tag names must be 1-64 letters, digits or underscores, not starting with a digit.")
             }
-            guard value.utf8.count <= TaskLimits.maxTagLength else {
-                throw .invalidInput("tag values may be at most \(TaskLimits.maxTagLength) bytes.")
+            guard value.unicodeScalars.count <= TaskLimits.maxTagLength else {
+                throw .invalidInput("tag values may be at most \(TaskLimits.maxTagLength) characters.")
             }
         }
         return tags
