@@ -65,16 +65,7 @@ extension MongoTaskRepository {
     /// Extends the holder's lease.
     func heartbeat(_ taskID: String, scope: TaskScope, token: String, leaseSeconds: Int, now: Date) async throws -> TaskItem {
         let update: JSONObject = ["$set": ["lease_expires_at": .date(now.addingTimeInterval(TimeInterval(leaseSeconds))), "updated_at": .date(now)]]
-        guard
-            let task = try await self.collection.findOneAndUpdate(
-                self.heldFilter(taskID, scope: scope, token: token),
-                update,
-                projection: Self.projection
-            )
-        else {
-            throw try await self.holderConflict(taskID, scope: scope)
-        }
-        return try task.decode(TaskItem.self)
+        return try await self.updateHeld(taskID, scope: scope, token: token, update)
     }
 
     /// Marks the holder's task completed with `result`.
@@ -82,12 +73,14 @@ extension MongoTaskRepository {
         var set: JSONObject = ["status": "completed", "completed_at": .date(now), "updated_at": .date(now)]
         if let result { set["result"] = result }
         let update: JSONObject = ["$set": .object(set), "$unset": ["claim_token": "", "lease_expires_at": ""]]
+        return try await self.updateHeld(taskID, scope: scope, token: token, update)
+    }
+
+    /// Applies `update` only while `token` holds the task; otherwise says why nothing changed.
+    private func updateHeld(_ taskID: String, scope: TaskScope, token: String, _ update: JSONObject) async throws -> TaskItem {
         guard
             let task = try await self.collection.findOneAndUpdate(
-                self.heldFilter(taskID, scope: scope, token: token),
-                update,
-                projection: Self.projection
-            )
+                self.heldFilter(taskID, scope: scope, token: token), update, projection: Self.projection)
         else {
             throw try await self.holderConflict(taskID, scope: scope)
         }
