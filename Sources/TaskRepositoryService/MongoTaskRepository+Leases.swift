@@ -19,8 +19,8 @@ extension MongoTaskRepository {
     func claim(_ taskID: String, scope: TaskScope, worker: String, leaseSeconds: Int, now: Date) async throws -> TaskItem {
         let update = self.claimUpdate(worker: worker, leaseSeconds: leaseSeconds, now: now)
         for branch in Self.readyBranches(Self.taskFilter(taskID, scope: scope), now: now) {
-            if let claimed = try await self.collection.findOneAndUpdate(branch, update, projection: Self.projection) {
-                return try claimed.decode(TaskItem.self)
+            if let claimed = try await self.collection.findOneAndUpdate(branch, update, projection: Self.projection, as: TaskItem.self) {
+                return claimed
             }
         }
         let current = try await self.get(taskID, scope: scope)
@@ -40,8 +40,10 @@ extension MongoTaskRepository {
     func claimNext(scope: TaskScope, filter: TaskQueueFilter, worker: String, leaseSeconds: Int, now: Date) async throws -> TaskItem? {
         let update = self.claimUpdate(worker: worker, leaseSeconds: leaseSeconds, now: now)
         for branch in Self.readyBranches(filter.narrowing(scope.filter), now: now) {
-            if let claimed = try await self.collection.findOneAndUpdate(branch, update, sort: Self.queueOrder, projection: Self.projection) {
-                return try claimed.decode(TaskItem.self)
+            if let claimed = try await self.collection.findOneAndUpdate(
+                branch, update, sort: Self.queueOrder, projection: Self.projection, as: TaskItem.self)
+            {
+                return claimed
             }
         }
         return nil
@@ -80,11 +82,11 @@ extension MongoTaskRepository {
     private func updateHeld(_ taskID: String, scope: TaskScope, token: String, _ update: JSONObject) async throws -> TaskItem {
         guard
             let task = try await self.collection.findOneAndUpdate(
-                self.heldFilter(taskID, scope: scope, token: token), update, projection: Self.projection)
+                self.heldFilter(taskID, scope: scope, token: token), update, projection: Self.projection, as: TaskItem.self)
         else {
             throw try await self.holderConflict(taskID, scope: scope)
         }
-        return try task.decode(TaskItem.self)
+        return task
     }
 
     /// Records a failure by the holder: back to `pending` after a backoff when retryable with attempts left,
@@ -95,7 +97,7 @@ extension MongoTaskRepository {
     /// MongoDB (only the holder can match the filter, and `attempts` pins the version read), so it stays.
     func fail(_ taskID: String, scope: TaskScope, token: String, error: String, retryable: Bool, now: Date) async throws -> TaskItem {
         let held = self.heldFilter(taskID, scope: scope, token: token)
-        guard let current = try await self.collection.findOne(held, projection: Self.projection).map({ try $0.decode(TaskItem.self) }) else {
+        guard let current = try await self.collection.findOne(held, projection: Self.projection, as: TaskItem.self) else {
             throw try await self.holderConflict(taskID, scope: scope)
         }
         let errors = current.errors + [TaskFailure(attempt: current.attempts, error: error, retryable: retryable, at: now)]
@@ -110,9 +112,9 @@ extension MongoTaskRepository {
         var filter = held
         filter["attempts"] = ["$eq": .int(Int64(current.attempts))]
         let update: JSONObject = ["$set": .object(set), "$unset": ["claim_token": "", "lease_expires_at": ""]]
-        guard let task = try await self.collection.findOneAndUpdate(filter, update, projection: Self.projection) else {
+        guard let task = try await self.collection.findOneAndUpdate(filter, update, projection: Self.projection, as: TaskItem.self) else {
             throw try await self.holderConflict(taskID, scope: scope)
         }
-        return try task.decode(TaskItem.self)
+        return task
     }
 }

@@ -78,7 +78,7 @@ struct MongoTaskRepository: TaskRepository {
 
     /// One task in scope, or nil.
     func find(_ taskID: String, scope: TaskScope) async throws -> TaskItem? {
-        try await self.collection.findOne(Self.taskFilter(taskID, scope: scope), projection: Self.projection).map { try $0.decode(TaskItem.self) }
+        try await self.collection.findOne(Self.taskFilter(taskID, scope: scope), projection: Self.projection, as: TaskItem.self)
     }
 
     /// One task in scope.
@@ -91,8 +91,9 @@ struct MongoTaskRepository: TaskRepository {
     func list(scope: TaskScope, status: TaskStatus?, filter: TaskQueueFilter, page: PageRequest, now: Date) async throws -> Page<TaskItem> {
         let rows = try await self.collection.find(
             try Self.queueKeyset.filter(self.listFilter(scope: scope, status: status, filter: filter, now: now), after: page.cursor),
-            options: .init(sort: Self.queueOrder, limit: page.limit + 1, projection: Self.projection)
-        ).map { try $0.decode(TaskItem.self) }
+            options: .init(sort: Self.queueOrder, limit: page.limit + 1, projection: Self.projection),
+            as: TaskItem.self
+        )
         return Page(rows: rows, request: page) { $0.queueCursor }
     }
 
@@ -111,7 +112,8 @@ struct MongoTaskRepository: TaskRepository {
             return (existing, false)
         }
         do {
-            try await self.collection.insertOne(try JSONObject(encoding: task).removingNulls())
+            // Encoded straight to BSON; absent optionals stay absent, which is what scopes tenant-less tasks.
+            try await self.collection.insertOne(task)
             return (task, true)
         } catch let error as DatabaseError where error.code == .conflict {
             // Two creates with one key raced: the unique index let exactly one in; answer with that one.
@@ -126,7 +128,7 @@ struct MongoTaskRepository: TaskRepository {
     private func existing(idempotencyKey: String, tenant: String?) async throws -> TaskItem? {
         var filter = TaskScope(tenant: tenant.flatMap(TenantID.init)).filter
         filter["idempotency_key"] = ["$eq": .string(idempotencyKey)]
-        return try await self.collection.findOne(filter, projection: Self.projection).map { try $0.decode(TaskItem.self) }
+        return try await self.collection.findOne(filter, projection: Self.projection, as: TaskItem.self)
     }
 
     /// Applies client-owned changes to a pending task. The update is conditional on the task still being pending
@@ -140,7 +142,7 @@ struct MongoTaskRepository: TaskRepository {
         var set: JSONObject = ["updated_at": .date(now)]
         if let request = changes.request { set["request"] = .object(request) }
         if let template = changes.template { set["template"] = .object(template) }
-        if let tags = changes.tags { set["tags"] = .object(try JSONObject(encoding: tags)) }
+        if let tags = changes.tags { set["tags"] = .object(JSONObject(tags.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })) }
         if let priority = changes.priority { set["priority"] = .int(Int64(priority)) }
         if let runAfter = changes.runAfter { set["run_after"] = .date(runAfter) }
         if let maxAttempts = changes.maxAttempts {
@@ -153,22 +155,17 @@ struct MongoTaskRepository: TaskRepository {
         var filter = Self.taskFilter(taskID, scope: scope)
         filter["status"] = ["$eq": "pending"]
         filter["attempts"] = ["$eq": .int(Int64(current.attempts))]
-        guard let task = try await self.collection.findOneAndUpdate(filter, ["$set": .object(set)], projection: Self.projection) else {
+        guard
+            let task = try await self.collection.findOneAndUpdate(
+                filter, ["$set": .object(set)], projection: Self.projection, as: TaskItem.self)
+        else {
             throw TaskError.conflict("The task changed while it was being updated; read it again.")
         }
-        return try task.decode(TaskItem.self)
+        return task
     }
 
     /// Deletes a task in scope.
     func delete(_ taskID: String, scope: TaskScope) async throws {
         guard try await self.collection.deleteOne(Self.taskFilter(taskID, scope: scope)) == 1 else { throw TaskError.notFound(taskID: taskID) }
-    }
-}
-
-extension JSONObject {
-    /// The object without `null` members, so absent optionals are stored absent: a missing `tenant_id` is what
-    /// scopes tenant-less tasks (and nx-27017 cannot count `null`s either).
-    func removingNulls() -> JSONObject {
-        JSONObject(self.members.filter { $0.value != .null }.map { ($0.key, $0.value) })
     }
 }

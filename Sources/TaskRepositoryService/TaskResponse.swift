@@ -5,8 +5,8 @@ import Hummingbird
 /// in the claimer's own answers (claim and heartbeat), so reading or listing tasks never hands out the right to
 /// finish one.
 ///
-/// It wraps the item rather than repeating its fields, and encodes it selectively, so a field added to
-/// ``TaskItem`` reaches clients without a second edit.
+/// It wraps the item rather than repeating its fields, and encodes it selectively (``OmittingKeys``), so a field
+/// added to ``TaskItem`` reaches clients without a second edit.
 struct TaskResponse: ResponseEncodable, Sendable {
     /// The task.
     var task: TaskItem
@@ -21,13 +21,11 @@ struct TaskResponse: ResponseEncodable, Sendable {
 
     /// Fields stored for the server's own use, never shown.
     static let hiddenKeys: Set<String> = [TaskItem.CodingKeys.attemptsRemaining.rawValue]
+    /// What answers to anyone but the holder also hide.
+    static let hiddenForOthers: Set<String> = hiddenKeys.union([TaskItem.CodingKeys.claimToken.rawValue])
 
-    /// Encodes the item's members minus the hidden ones. Going through ``JSONObject`` keeps dates as dates, so
-    /// the response encoder (ISO 8601) formats them exactly as it formats every other date.
+    /// Encodes the item's own members minus the hidden ones, straight into the response encoder.
     func encode(to encoder: any Encoder) throws {
-        var object = try JSONObject(encoding: self.task)
-        for key in Self.hiddenKeys { object[key] = nil }
-        if !self.includesClaimToken { object[TaskItem.CodingKeys.claimToken.rawValue] = nil }
-        try object.encode(to: encoder)
+        try OmittingKeys(self.task, omitting: self.includesClaimToken ? Self.hiddenKeys : Self.hiddenForOthers).encode(to: encoder)
     }
 }

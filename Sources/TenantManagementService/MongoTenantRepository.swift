@@ -34,8 +34,7 @@ struct MongoTenantRepository: TenantRepository {
             MongoIndex(name: "list_key", keys: ["list_key": 1]),
         ])
         // Tenants registered before `list_key` existed get it now, so they stay in the list.
-        for document in try await self.tenants.find(["list_key": ["$exists": false]]) {
-            let tenant = try document.decode(Tenant.self)
+        for tenant in try await self.tenants.find(["list_key": ["$exists": false]], as: Tenant.self) {
             _ = try await self.tenants.updateOne(Self.idFilter(try tenant.id), ["$set": ["list_key": .string(tenant.listKey)]])
         }
         try await self.databases.createIndexes([
@@ -64,12 +63,12 @@ struct MongoTenantRepository: TenantRepository {
 
     /// The tenant with `id`, if any.
     func tenant(_ id: TenantID) async throws -> Tenant? {
-        try await self.tenants.findOne(Self.idFilter(id)).map { try $0.decode(Tenant.self) }
+        try await self.tenants.findOne(Self.idFilter(id), as: Tenant.self)
     }
 
     /// The tenant whose `name_key` matches `name`, if any.
     func tenant(named name: String) async throws -> Tenant? {
-        try await self.tenants.findOne(["name_key": ["$eq": .string(Tenant.nameKey(name))]]).map { try $0.decode(Tenant.self) }
+        try await self.tenants.findOne(["name_key": ["$eq": .string(Tenant.nameKey(name))]], as: Tenant.self)
     }
 
     /// One page of tenants matching `filter`, oldest first (up to `page.limit + 1` rows; see ``Page``).
@@ -78,10 +77,10 @@ struct MongoTenantRepository: TenantRepository {
         if let status = filter.status { query["status"] = ["$eq": .string(status.rawValue)] }
         if let tier = filter.tier { query["tier"] = ["$eq": .string(tier)] }
         if let region = filter.region { query["region"] = ["$eq": .string(region)] }
-        let documents = try await self.tenants.find(
+        return try await self.tenants.find(
             try Self.tenantOrder.filter(query, after: page.cursor),
-            options: MongoFindOptions(sort: Self.tenantOrder.sort, limit: page.limit + 1))
-        return try documents.map { try $0.decode(Tenant.self) }
+            options: MongoFindOptions(sort: Self.tenantOrder.sort, limit: page.limit + 1),
+            as: Tenant.self)
     }
 
     /// Applies `change` as `$set`/`$unset` with the status compare-and-set; `updated_at` is always set.
@@ -112,15 +111,14 @@ struct MongoTenantRepository: TenantRepository {
 
     /// The databases and schemas recorded for `id`.
     func databases(of id: TenantID) async throws -> [TenantDatabaseRecord] {
-        try await self.databases.find(["tenant_id": ["$eq": .string(id.rawValue)]], options: .init(sort: ["database_key": 1]))
-            .map { try $0.decode(TenantDatabaseRecord.self) }
+        try await self.databases.find(
+            ["tenant_id": ["$eq": .string(id.rawValue)]], options: .init(sort: ["database_key": 1]), as: TenantDatabaseRecord.self)
     }
 
     /// The databases and schemas recorded for several tenants (one query for a page of tenants).
     func databases(of ids: [String]) async throws -> [String: [TenantDatabaseRecord]] {
         guard !ids.isEmpty else { return [:] }
-        let records = try await self.databases.find(["tenant_id": ["$in": .array(ids.map { .string($0) })]])
-            .map { try $0.decode(TenantDatabaseRecord.self) }
+        let records = try await self.databases.find(["tenant_id": ["$in": .array(ids.map { .string($0) })]], as: TenantDatabaseRecord.self)
         return Dictionary(grouping: records, by: \.tenantID)
     }
 
@@ -129,10 +127,10 @@ struct MongoTenantRepository: TenantRepository {
         var query = JSONObject()
         if let id = filter.tenantID { query["tenant_id"] = ["$eq": .string(id.rawValue)] }
         if let type = filter.type { query["type"] = ["$eq": .string(type.rawValue)] }
-        let documents = try await self.databases.find(
+        return try await self.databases.find(
             try Self.databaseOrder.filter(query, after: page.cursor),
-            options: MongoFindOptions(sort: Self.databaseOrder.sort, limit: page.limit + 1))
-        return try documents.map { try $0.decode(TenantDatabaseRecord.self) }
+            options: MongoFindOptions(sort: Self.databaseOrder.sort, limit: page.limit + 1),
+            as: TenantDatabaseRecord.self)
     }
 
     /// Inserts the record with its derived `database_key`; see ``TenantRepository/record(_:allowExisting:)``.
@@ -144,8 +142,8 @@ struct MongoTenantRepository: TenantRepository {
             try await self.databases.insertOne(document)
             return true
         } catch let error as DatabaseError where error.code == .conflict {
-            let existing = try await self.databases.findOne(["database_key": ["$eq": .string(database.databaseKey)]])
-                .map { try $0.decode(TenantDatabaseRecord.self) }
+            let existing = try await self.databases.findOne(
+                ["database_key": ["$eq": .string(database.databaseKey)]], as: TenantDatabaseRecord.self)
             if allowExisting, existing?.tenantID == database.tenantID { return false }
             throw error
         }

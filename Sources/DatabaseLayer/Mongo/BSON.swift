@@ -8,11 +8,25 @@ import Foundation
 final class BSONHandle: @unchecked Sendable {
     let pointer: OpaquePointer
 
-    /// Encodes `object` into a new BSON document.
-    init(_ object: JSONObject) throws(DatabaseError) {
-        guard let pointer = bson_new() else { throw DatabaseError(.internalError, "Out of memory.") }
+    /// Copies complete BSON bytes (from ``BSONWriter`` or ``BSONEncoder``) into a new document.
+    init(bytes: [UInt8]) throws(DatabaseError) {
+        let pointer = bytes.withUnsafeBufferPointer { buffer in bson_new_from_data(buffer.baseAddress, buffer.count) }
+        guard let pointer else {
+            throw DatabaseError(.internalError, "The document could not be built.", debugDetails: "bson_new_from_data failed")
+        }
         self.pointer = pointer
-        try BSONWriter.append(object, to: pointer)
+    }
+
+    /// Encodes `object` into a new BSON document.
+    convenience init(_ object: JSONObject) throws(DatabaseError) {
+        var writer = BSONWriter(capacity: 128)
+        try writer.document(object)
+        try self.init(bytes: writer.bytes)
+    }
+
+    /// Encodes `value`, which must encode as a keyed container, into a new BSON document.
+    convenience init(encoding value: some Encodable) throws {
+        try self.init(bytes: try BSONEncoder.encode(value))
     }
 
     /// Adopts a document allocated with `bson_new`/`bson_copy`.
@@ -20,8 +34,35 @@ final class BSONHandle: @unchecked Sendable {
 
     deinit { bson_destroy(self.pointer) }
 
+    /// Parses MongoDB extended JSON with libbson: an independent second implementation for tests to compare with.
+    init(extendedJSON text: String) throws(DatabaseError) {
+        var error = bson_error_t()
+        guard let pointer = bson_new_from_json(text, -1, &error) else {
+            throw DatabaseError(.invalidInput, "Invalid extended JSON.", debugDetails: MongoErrors.text(error))
+        }
+        self.pointer = pointer
+    }
+
+    /// libbson's canonical extended JSON of the document, and whether `bson_validate` accepts it (tests, debugging).
+    var canonicalExtendedJSON: (text: String, valid: Bool) {
+        withExtendedLifetime(self) {
+            var offset = 0
+            let valid = bson_validate(self.pointer, BSON_VALIDATE_UTF8, &offset)
+            guard let text = bson_as_canonical_extended_json(self.pointer, nil) else { return ("", false) }
+            defer { bson_free(text) }
+            return (String(cString: text), valid)
+        }
+    }
+
+    /// A copy of the document's bytes.
+    var bytes: [UInt8] {
+        withExtendedLifetime(self) { (try? BSONView.withDocument(self.pointer) { Array($0.bytes) }) ?? [] }
+    }
+
     /// Decodes the document.
-    var object: JSONObject { BSONReader.object(from: self.pointer) }
+    var object: JSONObject {
+        get throws { try withExtendedLifetime(self) { try BSONView.withDocument(self.pointer) { try $0.object() } } }
+    }
 }
 
 /// Storage for a `bson_t` that libmongoc initialises itself ("an uninitialized bson_t" out-parameter).
@@ -41,7 +82,10 @@ final class BSONReplyStorage {
     /// Marks that libmongoc has initialised the document (it always does, even on error), so it must be destroyed.
     func markInitialized() { self.initialized = true }
 
-    var object: JSONObject { BSONReader.object(from: self.pointer) }
+    /// Runs `body` over the reply's bytes while this storage is alive.
+    func withDocument<Result>(_ body: (BSONDocumentView) throws -> Result) throws -> Result {
+        try withExtendedLifetime(self) { try BSONView.withDocument(self.pointer, body) }
+    }
 
     deinit {
         if self.initialized { bson_destroy(self.pointer) }
@@ -49,113 +93,24 @@ final class BSONReplyStorage {
     }
 }
 
-enum BSONWriter {
-    static func append(_ object: JSONObject, to document: OpaquePointer) throws(DatabaseError) {
-        for member in object {
-            try self.append(member.value, key: member.key, to: document)
-        }
-    }
-
-    static func append(_ value: JSONValue, key: String, to document: OpaquePointer) throws(DatabaseError) {
-        let keyLength = Int32(key.utf8.count)
-        let ok: Bool
-        switch value {
-        case .null: ok = bson_append_null(document, key, keyLength)
-        case .bool(let flag): ok = bson_append_bool(document, key, keyLength, flag)
-        case .int(let number):
-            if let small = Int32(exactly: number) {
-                ok = bson_append_int32(document, key, keyLength, small)
-            } else {
-                ok = bson_append_int64(document, key, keyLength, number)
-            }
-        case .double(let number): ok = bson_append_double(document, key, keyLength, number)
-        case .string(let text): ok = bson_append_utf8(document, key, keyLength, text, Int32(text.utf8.count))
-        case .date(let date): ok = bson_append_date_time(document, key, keyLength, Int64((date.timeIntervalSince1970 * 1000).rounded()))
-        case .objectID(let hex):
-            guard bson_oid_is_valid(hex, hex.utf8.count) else { throw DatabaseError(.invalidInput, "Invalid ObjectId.") }
-            var oid = bson_oid_t()
-            bson_oid_init_from_string(&oid, hex)
-            ok = bson_append_oid(document, key, keyLength, &oid)
-        case .array(let values):
-            let child = bson_new()!
-            defer { bson_destroy(child) }
-            for (index, element) in values.enumerated() { try self.append(element, key: String(index), to: child) }
-            ok = bson_append_array(document, key, keyLength, child)
-        case .object(let object):
-            let child = bson_new()!
-            defer { bson_destroy(child) }
-            try self.append(object, to: child)
-            ok = bson_append_document(document, key, keyLength, child)
-        }
-        guard ok else {
-            throw DatabaseError(.invalidInput, "The document is too large or malformed.", debugDetails: "bson_append failed for key \(key)")
-        }
+/// Views of documents that libbson owns.
+enum BSONView {
+    /// Runs `body` over the bytes of `document`, which must stay alive for the call.
+    static func withDocument<Result>(_ document: OpaquePointer, _ body: (BSONDocumentView) throws -> Result) throws -> Result {
+        let bytes = UnsafeRawBufferPointer(start: CMongoC_bson_data(document), count: Int(CMongoC_bson_length(document)))
+        return try body(try BSONDocumentView(bytes))
     }
 }
 
-enum BSONReader {
-    static func object(from document: OpaquePointer?) -> JSONObject {
-        guard let document else { return JSONObject() }
-        return self.withIterator { iterator in
-            guard bson_iter_init(iterator, document) else { return JSONObject() }
-            return self.object(iterating: iterator)
-        }
-    }
-
-    /// Runs `body` with heap storage for a `bson_iter_t` (over-aligned, so not representable on Swift's stack).
-    private static func withIterator<Result>(_ body: (OpaquePointer) -> Result) -> Result {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: CMongoC_bson_iter_size(), alignment: CMongoC_bson_iter_alignment())
-        defer { raw.deallocate() }
-        return body(OpaquePointer(raw))
-    }
-
-    private static func object(iterating iterator: OpaquePointer) -> JSONObject {
-        var members: [(String, JSONValue)] = []
-        while bson_iter_next(iterator) {
-            members.append((String(cString: bson_iter_key(iterator)), self.value(at: iterator)))
-        }
-        return JSONObject(members)
-    }
-
-    private static func value(at iterator: OpaquePointer) -> JSONValue {
-        switch bson_iter_type(iterator) {
-        case BSON_TYPE_NULL, BSON_TYPE_UNDEFINED: return .null
-        case BSON_TYPE_BOOL: return .bool(bson_iter_bool(iterator))
-        case BSON_TYPE_INT32: return .int(Int64(bson_iter_int32(iterator)))
-        case BSON_TYPE_INT64: return .int(bson_iter_int64(iterator))
-        case BSON_TYPE_DOUBLE: return .double(bson_iter_double(iterator))
-        case BSON_TYPE_UTF8:
-            var length: UInt32 = 0
-            guard let text = bson_iter_utf8(iterator, &length) else { return .null }
-            return .string(String(decoding: UnsafeRawBufferPointer(start: text, count: Int(length)), as: UTF8.self))
-        case BSON_TYPE_DATE_TIME:
-            return .date(Date(timeIntervalSince1970: Double(bson_iter_date_time(iterator)) / 1000))
-        case BSON_TYPE_OID:
-            var buffer = [CChar](repeating: 0, count: 25)
-            bson_oid_to_string(bson_iter_oid(iterator), &buffer)
-            return .objectID(String(decoding: buffer.prefix(24).map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        case BSON_TYPE_DOCUMENT:
-            return self.withIterator { child in
-                bson_iter_recurse(iterator, child) ? .object(self.object(iterating: child)) : .object(JSONObject())
-            }
-        case BSON_TYPE_ARRAY:
-            return self.withIterator { child in
-                bson_iter_recurse(iterator, child) ? .array(self.object(iterating: child).members.map(\.value)) : .array([])
-            }
-        case BSON_TYPE_DECIMAL128:
-            var decimal = bson_decimal128_t()
-            var buffer = [CChar](repeating: 0, count: Int(BSON_DECIMAL128_STRING))
-            guard bson_iter_decimal128(iterator, &decimal) else { return .null }
-            bson_decimal128_to_string(&decimal, &buffer)
-            return .string(String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        case BSON_TYPE_TIMESTAMP:
-            var seconds: UInt32 = 0
-            var increment: UInt32 = 0
-            bson_iter_timestamp(iterator, &seconds, &increment)
-            return .date(Date(timeIntervalSince1970: Double(seconds)))
-        default:
-            // Binary, regex, code and the rest are not used by these services; keep the key with a null.
-            return .null
-        }
+/// Decimal128 values as text, through libbson (the services never store them; they are read for completeness).
+enum BSONDecimal128 {
+    /// The decimal string of the 16 little-endian value bytes.
+    static func string(_ value: UnsafeRawBufferPointer) -> String {
+        var decimal = bson_decimal128_t()
+        decimal.low = UInt64(littleEndian: value.loadUnaligned(as: UInt64.self))
+        decimal.high = UInt64(littleEndian: value.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        var buffer = [CChar](repeating: 0, count: Int(BSON_DECIMAL128_STRING))
+        bson_decimal128_to_string(&decimal, &buffer)
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -141,7 +141,7 @@ public final class MongoClientPool: Service, Sendable {
             }
             reply.markInitialized()
             guard ok else { throw MongoErrors.map(error, operation: name) }
-            return reply.object
+            return try reply.withDocument { try $0.object() }
         }
     }
 

@@ -91,21 +91,41 @@ public struct MongoCollection: Sendable {
         }
     }
 
-    /// Inserts one document; a duplicate unique key throws ``DatabaseError/Code/conflict``.
+    /// Inserts one document given as an object (literals included); see the generic overload.
     public func insertOne(_ document: JSONObject) async throws {
+        try await self.insertOne(encoding: document)
+    }
+
+    /// Inserts one document, encoded straight to BSON (a ``JSONObject`` or any `Encodable` that encodes as a
+    /// keyed container; dates become BSON dates, absent optionals are left out); a duplicate unique key throws
+    /// ``DatabaseError/Code/conflict``.
+    public func insertOne(_ document: some Encodable & Sendable) async throws {
+        try await self.insertOne(encoding: document)
+    }
+
+    private func insertOne(encoding document: some Encodable & Sendable) async throws {
         try await self.withCollection("insert") { collection in
-            let bson = try BSONHandle(document)
+            let bson = try BSONHandle(encoding: document)
             var error = bson_error_t()
             let ok = withExtendedLifetime(bson) { mongoc_collection_insert_one(collection, bson.pointer, nil, nil, &error) }
             guard ok else { throw MongoErrors.map(error, operation: "insert") }
         }
     }
 
-    /// Inserts documents in order, stopping at the first failure.
+    /// Inserts objects (literals included) in order, stopping at the first failure.
     public func insertMany(_ documents: [JSONObject]) async throws {
+        try await self.insertMany(encoding: documents)
+    }
+
+    /// Inserts documents in order, stopping at the first failure.
+    public func insertMany<Document: Encodable & Sendable>(_ documents: [Document]) async throws {
+        try await self.insertMany(encoding: documents)
+    }
+
+    private func insertMany<Document: Encodable & Sendable>(encoding documents: [Document]) async throws {
         guard !documents.isEmpty else { return }
         try await self.withCollection("insert") { collection in
-            let handles = try documents.map { document throws(DatabaseError) in try BSONHandle(document) }
+            let handles = try documents.map { document in try BSONHandle(encoding: document) }
             var pointers: [OpaquePointer?] = handles.map(\.pointer)
             var error = bson_error_t()
             let ok = withExtendedLifetime(handles) {
@@ -119,20 +139,30 @@ public struct MongoCollection: Sendable {
 
     /// Documents matching `filter`, with sort, skip, limit and projection.
     public func find(_ filter: JSONObject = [:], options: MongoFindOptions = .init()) async throws -> [JSONObject] {
+        try await self.find(filter, options: options, as: JSONObject.self)
+    }
+
+    /// Documents matching `filter`, each decoded as `T` straight from its BSON on the pool's thread.
+    public func find<T: Decodable & Sendable>(_ filter: JSONObject = [:], options: MongoFindOptions = .init(), as type: T.Type) async throws -> [T] {
         try await self.withCollection("find") { collection in
             let filterDocument = try BSONHandle(filter)
             let optionsDocument = try BSONHandle(options.document)
             return try withExtendedLifetime((filterDocument, optionsDocument)) {
                 let cursor = mongoc_collection_find_with_opts(collection, filterDocument.pointer, optionsDocument.pointer, nil)!
                 defer { mongoc_cursor_destroy(cursor) }
-                return try Self.drain(cursor, operation: "find")
+                return try Self.drain(cursor, operation: "find", as: T.self)
             }
         }
     }
 
     /// The first document matching `filter`, if any.
     public func findOne(_ filter: JSONObject, projection: JSONObject? = nil) async throws -> JSONObject? {
-        try await self.find(filter, options: .init(limit: 1, projection: projection)).first
+        try await self.findOne(filter, projection: projection, as: JSONObject.self)
+    }
+
+    /// The first document matching `filter` decoded as `T`, if any.
+    public func findOne<T: Decodable & Sendable>(_ filter: JSONObject, projection: JSONObject? = nil, as type: T.Type) async throws -> T? {
+        try await self.find(filter, options: .init(limit: 1, projection: projection), as: T.self).first
     }
 
     /// The number of documents matching `filter`.
@@ -174,7 +204,7 @@ public struct MongoCollection: Sendable {
             }
             reply.markInitialized()
             guard ok else { throw MongoErrors.map(error, operation: "update") }
-            let result = reply.object
+            let result = try reply.withDocument { try $0.object() }
             return MongoUpdateResult(
                 matchedCount: Int(result["matchedCount"]?.intValue ?? 0),
                 modifiedCount: Int(result["modifiedCount"]?.intValue ?? 0),
@@ -189,18 +219,29 @@ public struct MongoCollection: Sendable {
         _ filter: JSONObject, _ update: JSONObject, sort: JSONObject? = nil, returnNew: Bool = true, upsert: Bool = false,
         projection: JSONObject? = nil
     ) async throws -> JSONObject? {
-        try await self.findAndModify(filter, update: update, sort: sort, returnNew: returnNew, upsert: upsert, remove: false, projection: projection)
+        try await self.findOneAndUpdate(
+            filter, update, sort: sort, returnNew: returnNew, upsert: upsert, projection: projection, as: JSONObject.self)
+    }
+
+    /// ``findOneAndUpdate(_:_:sort:returnNew:upsert:projection:)`` with the document decoded as `T` straight from BSON.
+    public func findOneAndUpdate<T: Decodable & Sendable>(
+        _ filter: JSONObject, _ update: JSONObject, sort: JSONObject? = nil, returnNew: Bool = true, upsert: Bool = false,
+        projection: JSONObject? = nil, as type: T.Type
+    ) async throws -> T? {
+        try await self.findAndModify(
+            filter, update: update, sort: sort, returnNew: returnNew, upsert: upsert, remove: false, projection: projection, as: T.self)
     }
 
     /// Atomically removes the first document matching `filter` and returns it.
     public func findOneAndDelete(_ filter: JSONObject, sort: JSONObject? = nil) async throws -> JSONObject? {
-        try await self.findAndModify(filter, update: nil, sort: sort, returnNew: false, upsert: false, remove: true, projection: nil)
+        try await self.findAndModify(
+            filter, update: nil, sort: sort, returnNew: false, upsert: false, remove: true, projection: nil, as: JSONObject.self)
     }
 
-    private func findAndModify(
+    private func findAndModify<T: Decodable & Sendable>(
         _ filter: JSONObject, update: JSONObject?, sort: JSONObject?, returnNew: Bool, upsert: Bool, remove: Bool,
-        projection: JSONObject?
-    ) async throws -> JSONObject? {
+        projection: JSONObject?, as type: T.Type
+    ) async throws -> T? {
         try await self.withCollection("findAndModify") { collection in
             let filterDocument = try BSONHandle(filter)
             let updateDocument = try update.map { object throws(DatabaseError) in try BSONHandle(object) }
@@ -223,7 +264,10 @@ public struct MongoCollection: Sendable {
             }
             reply.markInitialized()
             guard ok else { throw MongoErrors.map(error, operation: "findAndModify") }
-            return reply.object["value"]?.objectValue
+            return try reply.withDocument { reply -> T? in
+                guard let value = try reply.element(named: "value"), value.type == .document else { return nil }
+                return try BSONDecoder.decode(T.self, from: value.documentValue)
+            }
         }
     }
 
@@ -249,7 +293,7 @@ public struct MongoCollection: Sendable {
             }
             reply.markInitialized()
             guard ok else { throw MongoErrors.map(error, operation: "delete") }
-            return Int(reply.object["deletedCount"]?.intValue ?? 0)
+            return Int(try reply.withDocument { try $0.object() }["deletedCount"]?.intValue ?? 0)
         }
     }
 
@@ -260,7 +304,7 @@ public struct MongoCollection: Sendable {
             return try withExtendedLifetime(pipelineDocument) {
                 let cursor = mongoc_collection_aggregate(collection, MONGOC_QUERY_NONE, pipelineDocument.pointer, nil, nil)!
                 defer { mongoc_cursor_destroy(cursor) }
-                return try Self.drain(cursor, operation: "aggregate")
+                return try Self.drain(cursor, operation: "aggregate", as: JSONObject.self)
             }
         }
     }
@@ -289,11 +333,13 @@ public struct MongoCollection: Sendable {
         }
     }
 
-    private static func drain(_ cursor: OpaquePointer, operation: String) throws(DatabaseError) -> [JSONObject] {
-        var documents: [JSONObject] = []
+    /// Every document of `cursor`, decoded while libmongoc still owns it (it is valid only until the next call).
+    private static func drain<T: Decodable>(_ cursor: OpaquePointer, operation: String, as type: T.Type) throws -> [T] {
+        var documents: [T] = []
         var current: OpaquePointer? = nil
         while mongoc_cursor_next(cursor, &current) {
-            documents.append(BSONReader.object(from: current))
+            guard let current else { continue }
+            documents.append(try BSONView.withDocument(current) { try BSONDecoder.decode(T.self, from: $0) })
         }
         var error = bson_error_t()
         if mongoc_cursor_error(cursor, &error) { throw MongoErrors.map(error, operation: operation) }

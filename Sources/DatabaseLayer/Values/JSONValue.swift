@@ -308,18 +308,12 @@ extension JSONObject: Codable {
 
 extension JSONObject {
     /// Converts an `Encodable` value (which must encode as an object) into an ordered object, keeping dates as dates.
+    ///
+    /// It goes through ``BSONEncoder`` and reads the bytes back: no JSON text, and the members are exactly what
+    /// the value would store (absent optionals absent, dates as dates, whole doubles still doubles).
     public init(encoding value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        // Dates travel as {"$date": ms}, which ``JSONValue`` decodes back into `.date`, so they are stored as BSON dates.
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.container(keyedBy: AnyKey.self)
-            try container.encode(Int64((date.timeIntervalSince1970 * 1000).rounded()), forKey: AnyKey(stringValue: "$date"))
-        }
-        let decoded = try JSONDecoder().decode(JSONValue.self, from: encoder.encode(value))
-        guard case .object(let object) = decoded else {
-            throw DatabaseError(.internalError, "Value is not a document.", debugDetails: "\(type(of: value)) did not encode as an object")
-        }
-        self = object
+        let bytes = try BSONEncoder.encode(value)
+        self = try bytes.withUnsafeBytes { raw in try BSONDocumentView(raw).object() }
     }
 
     /// Decodes a `Decodable` value from this object; dates are read from their ISO 8601 form.
