@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Hummingbird
 import Logging
 import NIOCore
@@ -25,12 +25,8 @@ public struct ServiceRequestContext: RequestContext {
     /// JSON decoding whose failures become 400 problems naming the field.
     public var requestDecoder: ServiceRequestDecoder { ServiceRequestDecoder() }
 
-    /// JSON encoding with ISO 8601 dates.
-    public var responseEncoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = ISO8601.encodingStrategy
-        return encoder
-    }
+    /// JSON encoding in one pass into the body, with ISO 8601 dates (``JSONResponseEncoder``).
+    public var responseEncoder: JSONResponseEncoder { JSONResponseEncoder() }
 
     /// The tenant, or a 400 problem when `X-Tenant-ID` was not sent.
     public func requireTenant() throws -> TenantID {
