@@ -1,12 +1,19 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 
 /// The body of every `main.swift`: logging bootstrap, configuration errors as one line and exit status 1, then run.
 public enum ServiceLauncher {
     /// Bootstraps logging from `LOG_FORMAT` and the service's log-level variable, builds the application and runs it
     /// until SIGTERM/SIGINT. A ``ConfigurationError`` prints one line naming the variable and exits with status 1.
     public static func run<App: ServiceApplication>(_ app: App.Type) async {
+        // Swift concurrency's jobs run on NIO's event loops instead of a second pool of threads. A request's handler
+        // then runs on the loop that read it, and a store reply resumes it with one wake-up instead of two hops
+        // (pool thread -> global executor -> event loop); measured in docs/performance.md. Nothing of ours blocks
+        // on the global executor: every C call runs on a ConnectionPool's own threads.
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let environment = ServiceEnvironment.process
         let descriptor = App.Configuration.descriptor
         let level = HTTPServiceConfiguration.logLevel(environment.string(descriptor.effectiveLogLevelVariable(in: environment), default: "info"))
