@@ -56,6 +56,9 @@ import Testing
                 (.post, "/api/v1/tasks", #"{"task_type":"X","owner":"me"}"#, "unknown_field"),
                 (.put, "/api/v1/tasks/\(id)", #"{"idempotency_key":"k"}"#, "read_only_field"),
                 (.put, "/api/v1/tasks/\(id)", #"{"request":{"$set":{}}}"#, "invalid_key"),
+                // Extended JSON is not a way around the operator check: `$date`/`$oid` are keys like any other.
+                (.post, "/api/v1/tasks", #"{"task_type":"X","request":{"at":{"$date":0}}}"#, "invalid_key"),
+                (.put, "/api/v1/tasks/\(id)", #"{"template":{"o":{"$oid":"0123456789abcdef01234567"}}}"#, "invalid_key"),
                 (.post, "/api/v1/tasks/\(id)/claim", #"{"worker_id":"w","lease_seconds":5,"service":"s"}"#, "unknown_field"),
                 (.post, "/api/v1/tasks/\(id)/heartbeat", #"{"claim_token":"\#(token)","lease_seconds":5,"x":1}"#, "unknown_field"),
                 (.post, "/api/v1/tasks/\(id)/complete", #"{"claim_token":"\#(token)","result":{"a.b":1}}"#, "invalid_key"),

@@ -50,6 +50,7 @@ public struct ServiceRequestDecoder: RequestDecoder {
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("The request body is empty.", code: "invalid_body") }
         let decoder = JSONDecoder()
+        decoder.userInfo[JSONValue.plainObjectsKey] = true
         decoder.dateDecodingStrategy = ISO8601.decodingStrategy
         do {
             return try decoder.decode(T.self, from: Data(buffer.readableBytesView))

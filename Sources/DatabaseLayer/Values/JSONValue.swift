@@ -210,7 +210,7 @@ extension JSONValue: Codable {
     public init(from decoder: any Decoder) throws {
         if let container = try? decoder.container(keyedBy: AnyKey.self) {
             let object = try JSONObject(from: container)
-            if object.count == 1, let extended = Self.extendedJSON(object) {
+            if object.count == 1, decoder.userInfo[Self.plainObjectsKey] as? Bool != true, let extended = Self.extendedJSON(object) {
                 self = extended
             } else {
                 self = .object(object)
@@ -236,6 +236,12 @@ extension JSONValue: Codable {
             self = .string(try container.decode(String.self))
         }
     }
+
+    /// Set to `true` in a decoder's `userInfo` to read `{"$date": …}` and `{"$oid": …}` as the plain objects they are.
+    ///
+    /// Request bodies are decoded this way: a client's `$date` key must reach ``JSONBodyRules``, which refuses it
+    /// as an operator key, instead of turning into a stored date on the way.
+    public static let plainObjectsKey = CodingUserInfoKey(rawValue: "prismicx.jsonvalue.plain-objects")!
 
     private static func extendedJSON(_ object: JSONObject) -> JSONValue? {
         if let date = object["$date"] {
