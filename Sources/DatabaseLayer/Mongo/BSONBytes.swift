@@ -202,16 +202,6 @@ struct BSONDocumentView {
         DatabaseError(.internalError, "The document store sent a malformed document.", debugDetails: "BSON: bad \(what)")
     }
 
-    /// Calls `body` with each element in order.
-    func forEach(_ body: (BSONElementView) throws -> Void) throws {
-        var offset = 4
-        let end = self.bytes.count - 1
-        while offset < end {
-            let element = try self.element(at: &offset)
-            try body(element)
-        }
-    }
-
     /// Every element, in order.
     func elements() throws(DatabaseError) -> [BSONElementView] {
         var result: [BSONElementView] = []
@@ -326,12 +316,18 @@ struct BSONElementView {
     /// Whether the key is exactly `name`.
     func hasKey(_ name: String) -> Bool {
         var name = name
-        return name.withUTF8 { utf8 in
-            guard utf8.count == self.key.count else { return false }
-            guard let left = utf8.baseAddress, let right = self.key.baseAddress else { return true }
-            return memcmp(left, right, utf8.count) == 0
-        }
+        return name.withUTF8 { self.hasKey(utf8: UnsafeRawBufferPointer($0)) }
     }
+
+    /// Whether the key's bytes are exactly `utf8` (for lookups that compare one name with many keys).
+    func hasKey(utf8: UnsafeRawBufferPointer) -> Bool {
+        guard utf8.count == self.key.count else { return false }
+        guard let left = utf8.baseAddress, let right = self.key.baseAddress else { return true }
+        return memcmp(left, right, utf8.count) == 0
+    }
+
+    /// Lowercase hex digits, for ObjectIds.
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     var int32Value: Int32 { Int32(littleEndian: self.value.loadUnaligned(as: Int32.self)) }
     var int64Value: Int64 { Int64(littleEndian: self.value.loadUnaligned(as: Int64.self)) }
@@ -356,12 +352,11 @@ struct BSONElementView {
 
     /// The ObjectId as 24 lowercase hex digits.
     var objectIDValue: String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(24)
         for byte in self.value {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
+            text.append(Self.hexDigits[Int(byte >> 4)])
+            text.append(Self.hexDigits[Int(byte & 0x0F)])
         }
         return String(decoding: text, as: UTF8.self)
     }

@@ -112,10 +112,11 @@ struct BSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
 
     func contains(_ key: Key) -> Bool { self.find(key) != nil }
 
-    /// The element named `key`. Linear, which beats hashing for documents of a few dozen short keys.
+    /// The element named `key`. Linear, which beats hashing for documents of a few dozen short keys; the name's
+    /// bytes are fetched once, not once per element compared.
     private func find(_ key: Key) -> BSONElementView? {
-        let name = key.stringValue
-        return self.elements.first { $0.hasKey(name) }
+        var name = key.stringValue
+        return name.withUTF8 { utf8 in self.elements.first { $0.hasKey(utf8: UnsafeRawBufferPointer(utf8)) } }
     }
 
     private func require(_ key: Key) throws -> BSONElementView {

@@ -184,10 +184,9 @@ final class JSONEncodingSink {
                 case 0x08: self.ascii("\\b")
                 case 0x0C: self.ascii("\\f")
                 default:
-                    let digits: [UInt8] = Array("0123456789abcdef".utf8)
                     self.ascii("\\u00")
-                    self.bytes.append(digits[Int(byte >> 4)])
-                    self.bytes.append(digits[Int(byte & 0x0F)])
+                    self.bytes.append(BSONElementView.hexDigits[Int(byte >> 4)])
+                    self.bytes.append(BSONElementView.hexDigits[Int(byte & 0x0F)])
                 }
             }
             self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
