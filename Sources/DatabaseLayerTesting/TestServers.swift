@@ -46,6 +46,28 @@ public enum TestServers {
         return configuration
     }
 
+    /// Whether the pgbouncer suites should run (`TEST_PGBOUNCER_URL`, transaction pooling in front of the test PostgreSQL).
+    public static var pgbouncerEnabled: Bool { required || environment["TEST_PGBOUNCER_URL"] != nil }
+
+    /// A configuration through the test pgbouncer, as `user` (default: its superuser) on `database`. pgbouncer
+    /// refuses the `options` startup parameter, so no statement timeout is sent (as the services do behind it).
+    public static func pgbouncer(
+        applicationName: String? = nil,
+        pool: ConnectionPoolConfiguration = .init(minimumConnections: 0, maximumConnections: 5, acquisitionTimeout: .seconds(5)),
+        user: String? = nil, password: String = "", database: String? = nil
+    ) throws -> PostgresConfiguration {
+        guard let url = environment["TEST_PGBOUNCER_URL"] else { throw TestServerMissing(variable: "TEST_PGBOUNCER_URL") }
+        var configuration = try PostgresConfiguration(
+            url: url, variable: "TEST_PGBOUNCER_URL", applicationName: applicationName ?? uniqueName("test"), pool: pool)
+        configuration.statementTimeoutMilliseconds = 0
+        if let user {
+            configuration.user = user
+            configuration.password = password
+        }
+        if let database { configuration.database = database }
+        return configuration
+    }
+
     /// The test Redis (`TEST_REDIS_URL`, with its password).
     public static func redis(pool: ConnectionPoolConfiguration = .init(minimumConnections: 0, maximumConnections: 4)) throws -> RedisConfiguration {
         guard let url = environment["TEST_REDIS_URL"] else { throw TestServerMissing(variable: "TEST_REDIS_URL") }

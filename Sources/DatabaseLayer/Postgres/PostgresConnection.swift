@@ -68,14 +68,38 @@ public final class PostgresConnection: PooledConnection, @unchecked Sendable {
         let result = copies.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
             PQexecParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
         }
+        return try Self.rows(of: result, on: handle, context: "PQexecParams returned NULL")
+    }
+
+    /// Runs a script of several statements with the simple query protocol (no parameters), as migrations need.
+    ///
+    /// Only for SQL shipped with the service: the text is sent as is, so it must never contain request values.
+    /// Inside ``transaction(_:)`` the statements join that transaction; outside it they form one implicit one.
+    public func execute(script: String) throws(DatabaseError) {
+        guard let handle = self.handle else {
+            throw DatabaseError(.unavailable, "The database is unavailable.", debugDetails: "script on a closed connection", sqlState: "08003")
+        }
+        // PQexec returns the last statement's result; an earlier failure aborts the rest and is what it returns.
+        _ = try Self.rows(of: PQexec(handle, script), on: handle, context: "PQexec returned NULL")
+    }
+
+    /// Whether a transaction is open (also when it failed and awaits ROLLBACK).
+    public var isInTransaction: Bool {
+        guard let handle = self.handle else { return false }
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    /// Turns a `PGresult` into rows or the classified error, and frees it.
+    private static func rows(of result: OpaquePointer?, on handle: OpaquePointer, context: String) throws(DatabaseError) -> PostgresRows {
         guard let result else {
-            throw Self.connectionError(handle, context: "PQexecParams returned NULL")
+            throw Self.connectionError(handle, context: context)
         }
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK:
             return PostgresRows(result: result)
-        case PGRES_COMMAND_OK:
+        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
             return PostgresRows(affectedRows: Int(String(cString: PQcmdTuples(result))) ?? 0)
         default:
             guard let state = PQresultErrorField(result, CLibPQ_PG_DIAG_SQLSTATE) else {

@@ -22,6 +22,21 @@ public protocol ServiceApplication {
 
     /// Opens the stores through `runtime`, registers startup work and background services, and returns the routes.
     static func build(configuration: Configuration, runtime: ServiceRuntime) async throws -> RouteCollection<ServiceRequestContext>
+
+    /// The PostgreSQL migrations the service ships, per database: applied at startup before any other startup
+    /// step, and what `<binary> migrate up|down|status` acts on. None by default.
+    static func migrations(configuration: Configuration) throws -> [ServiceMigrations]
+}
+
+extension ServiceApplication {
+    /// No migrations.
+    public static func migrations(configuration: Configuration) throws -> [ServiceMigrations] { [] }
+
+    /// Reads the configuration from `environment` (the same variables the service reads) for the migrate command.
+    static func readConfiguration(environment: ServiceEnvironment) throws(ConfigurationError) -> Configuration {
+        let http = try HTTPServiceConfiguration(environment: environment, descriptor: Configuration.descriptor)
+        return try Configuration(environment: environment, http: http)
+    }
 }
 
 extension ServiceApplication {
@@ -31,6 +46,7 @@ extension ServiceApplication {
         let http = try HTTPServiceConfiguration(environment: environment, descriptor: Configuration.descriptor)
         let configuration = try Configuration(environment: environment, http: http)
         let runtime = ServiceRuntime(configuration: http, logger: logger)
+        for migrations in try Self.migrations(configuration: configuration) { runtime.addMigrations(migrations) }
         let routes = try await Self.build(configuration: configuration, runtime: runtime)
         let router = runtime.makeRouter()
         router.addRoutes(routes)

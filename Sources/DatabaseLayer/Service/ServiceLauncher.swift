@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
@@ -6,7 +7,7 @@ import NIOPosix
 
 /// The body of every `main.swift`: logging bootstrap, configuration errors as one line and exit status 1, then run.
 public enum ServiceLauncher {
-    /// Bootstraps logging from `LOG_FORMAT` and the service's log-level variable, builds the application and runs it
+    /// Parses the command line (`serve`, the default, or `migrate up|down|status`), bootstraps logging from `LOG_FORMAT` and the service's log-level variable, builds the application and runs it
     /// until SIGTERM/SIGINT. A ``ConfigurationError`` prints one line naming the variable and exits with status 1.
     public static func run<App: ServiceApplication>(_ app: App.Type) async {
         // Swift concurrency's jobs run on NIO's event loops instead of a second pool of threads. A request's handler
@@ -24,6 +25,15 @@ public enum ServiceLauncher {
             return handler
         }
         let logger = Logger(label: environment.string("SERVICE_NAME", default: descriptor.name))
+        let command: ServiceCommand.Parsed
+        do {
+            command = try ServiceCommand.parse(arguments: Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            ServiceCommand.exit(withError: error)
+        }
+        if case .migrate(let migrate) = command {
+            exit(await MigrateRunner.run(migrate, app: App.self, environment: environment))
+        }
         do {
             let application = try await App.makeApplication(environment: environment, logger: logger)
             try await application.runService()

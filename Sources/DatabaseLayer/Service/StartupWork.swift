@@ -38,9 +38,10 @@ public final class StartupWork: Service, Sendable {
     public var isFinished: Bool { self.finished.load(ordering: .acquiring) }
 
     /// Runs the steps, retrying each until it succeeds or the service shuts down, then idles until shutdown.
+    /// A step that throws ``StartupFailure`` is not retried: it is logged and thrown, which stops the service.
     public func run() async throws {
         let steps = self.steps.withLock { $0 }
-        await cancelWhenGracefulShutdown {
+        let failure: StartupFailure? = await cancelWhenGracefulShutdown { () async -> StartupFailure? in
             for step in steps {
                 var delay = Duration.milliseconds(100)
                 while !Task.isCancelled {
@@ -48,6 +49,11 @@ public final class StartupWork: Service, Sendable {
                         try await step.body()
                         self.logger.debug("startup step done", metadata: ["step": .string(step.name)])
                         break
+                    } catch let failure as StartupFailure {
+                        self.lastError.withLock { $0 = "\(step.name) failed" }
+                        self.logger.critical(
+                            "startup step failed; the service stops", metadata: ["step": .string(step.name), "error": .string(failure.reason)])
+                        return failure
                     } catch {
                         self.lastError.withLock { $0 = "\(step.name) failed; retrying" }
                         self.logger.warning(
@@ -57,10 +63,12 @@ public final class StartupWork: Service, Sendable {
                     }
                 }
             }
-            guard !Task.isCancelled else { return }
+            guard !Task.isCancelled else { return nil }
             self.finished.store(true, ordering: .releasing)
             self.logger.info("startup work finished", metadata: ["steps": .stringConvertible(steps.count)])
+            return nil
         }
+        if let failure { throw failure }
         try? await gracefulShutdown()
     }
 
@@ -72,6 +80,19 @@ public final class StartupWork: Service, Sendable {
             }
         }
     }
+}
+
+/// A startup step failed in a way retrying cannot fix (a migration script failed, an applied migration changed):
+/// the service logs ``reason`` and exits instead of taking traffic.
+public struct StartupFailure: Error, Sendable, CustomStringConvertible {
+    /// One line naming what failed; never a secret.
+    public var reason: String
+
+    /// Creates the failure.
+    public init(_ reason: String) { self.reason = reason }
+
+    /// The reason.
+    public var description: String { self.reason }
 }
 
 /// Answers `503 starting` (with `Retry-After`) for everything but health and metrics until ``StartupWork`` is done.
