@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Install what the build, the tests and the local platform need: Debian
-# packages (C client libraries, PostgreSQL 15, Redis, promtool) and a Python
-# venv at .venv with the MongoDB wire-protocol servers, the OpenAPI
-# validator and Schemathesis (scripts/schemathesis.sh). Idempotent, and quick
-# when everything is already there.
+# packages (C client libraries, PostgreSQL 15, PgBouncer, Redis, promtool)
+# and a Python venv at .venv with the MongoDB wire-protocol servers, the
+# OpenAPI validator and Schemathesis (scripts/schemathesis.sh). Idempotent,
+# and quick when everything is already there.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -12,6 +12,7 @@ source "$SCRIPT_DIR/lib.sh"
 
 APT_PACKAGES=(
     postgresql-15 postgresql-client-15 redis-server
+    pgbouncer # the pooler docker-compose.yml runs, in front of the local and test clusters too
     libpq-dev libmongoc-dev libbson-dev libhiredis-dev libssl-dev
     prometheus # provides promtool
     python3-venv curl procps pkg-config
@@ -57,6 +58,25 @@ install_apt_packages() {
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq 9<&-
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         --no-install-recommends "${missing[@]}" >/dev/null 9<&-
+    if [[ " ${missing[*]} " == *" pgbouncer "* ]]; then disable_packaged_pgbouncer "${sudo[@]}"; fi
+}
+
+# disable_packaged_pgbouncer [SUDO]: the package enables its own instance
+# (/etc/pgbouncer, 127.0.0.1:6432) and starts it where the init system lets
+# it. lib.sh runs ours with their own config on other ports, so that one would
+# only hold the port docker-compose.yml publishes. Done right after the
+# install only: an instance someone enables by hand later is left alone.
+disable_packaged_pgbouncer() {
+    if [[ -d /run/systemd/system ]]; then
+        "$@" systemctl disable --now --quiet pgbouncer.service 9<&- || warn "could not disable pgbouncer.service"
+        return 0
+    fi
+    "$@" update-rc.d pgbouncer disable >/dev/null 2>&1 9<&- || warn "could not disable /etc/init.d/pgbouncer"
+    # Under a policy-rc.d that forbids starts (containers) it never ran.
+    if live_pid /run/postgresql/pgbouncer.pid pgbouncer >/dev/null; then
+        note "stopping the pgbouncer service that the package started"
+        "$@" /etc/init.d/pgbouncer stop >/dev/null 9<&- || warn "could not stop the packaged pgbouncer"
+    fi
 }
 
 install_venv() {

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Helpers shared by the dev/test scripts: start, await and stop PostgreSQL,
-# Redis, nx-27017 and SecantusDB on 127.0.0.1, each with its files under a
-# directory of the caller's choosing.
+# PgBouncer, Redis, nx-27017 and SecantusDB on 127.0.0.1, each with its files
+# under a directory of the caller's choosing.
 #
 # Source this from a script that runs with `set -euo pipefail`. It sets no
 # shell options itself, so that sourcing it into an interactive shell (to use
@@ -406,4 +406,115 @@ start_mongo_secantus() {
         show_log_tail "$log"
         return 1
     }
+}
+
+# ----------------------------------------------------------------- PgBouncer
+
+PGBOUNCER_BIN=/usr/sbin/pgbouncer
+# The role PgBouncer looks passwords up as (auth_user), and the admin console's.
+PGBOUNCER_AUTH_USER=postgres
+
+# pgbouncer_ready PORT PASSWORD: a login as the auth user and a query that
+# PgBouncer has to forward, so a wrong PG_PORT fails the check too. timeout:
+# a client waits up to query_wait_timeout for a server that never answers.
+pgbouncer_ready() {
+    PGPASSWORD=$2 PGCONNECT_TIMEOUT=3 timeout 5 "$PG_BIN/psql" -X -q -At -h 127.0.0.1 -p "$1" \
+        -U "$PGBOUNCER_AUTH_USER" -d postgres -c 'SELECT 1' >/dev/null 2>&1
+}
+
+# start_pgbouncer DIR PORT PG_PORT PASSWORD [LOGFILE [PIDFILE]]: PgBouncer on
+# 127.0.0.1:PORT in transaction mode in front of the PostgreSQL on
+# 127.0.0.1:PG_PORT, for every database there (wildcard entry). It writes
+# pgbouncer.ini and userlist.txt into DIR (rewritten on every start) and sets
+# PASSWORD as the password of the superuser postgres in that cluster.
+#
+# Clients log in with SCRAM-SHA-256 under their real PostgreSQL password:
+# userlist.txt holds only postgres; any other role is looked up at login time
+# with auth_query (as postgres), so roles created after the start work too.
+# The cluster itself keeps trusting loopback clients; the password is set
+# there anyway so that a postgres client may use the same credentials direct
+# or through PgBouncer.
+start_pgbouncer() {
+    local dir port=$2 pg_port=$3 password=$4 log pidfile ini userlist as_owner=()
+    if [[ ! -x $PGBOUNCER_BIN ]]; then
+        printf 'error: %s missing; run scripts/install-deps.sh\n' "$PGBOUNCER_BIN" >&2
+        return 1
+    fi
+    mkdir -p -- "$1"
+    dir=$(cd -- "$1" && pwd)
+    log=$(abspath "${5:-$dir/pgbouncer.log}")
+    pidfile=$(abspath "${6:-$dir/pgbouncer.pid}")
+    ini="$dir/pgbouncer.ini"
+    userlist="$dir/userlist.txt"
+    require_free_port "$port" PgBouncer || return 1
+
+    # \getenv keeps the password off psql's command line.
+    if ! PGBOUNCER_PASSWORD=$password "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" \
+        -U postgres -d postgres >/dev/null <<SQL; then
+\\getenv password PGBOUNCER_PASSWORD
+ALTER ROLE $PGBOUNCER_AUTH_USER PASSWORD :'password';
+SQL
+        printf 'error: could not set the password of %s on PostgreSQL port %s\n' "$PGBOUNCER_AUTH_USER" "$pg_port" >&2
+        return 1
+    fi
+
+    # The password is in plain text: readable by its owner only. "" is a literal " there.
+    (umask 077 && printf '"%s" "%s"\n' "$PGBOUNCER_AUTH_USER" "${password//\"/\"\"}" >"$userlist")
+    # Pool sizes and timeouts as in deploy/pgbouncer/pgbouncer.ini, so tests see what compose
+    # runs; only the listener, the databases and the authentication differ.
+    cat >"$ini" <<EOF_INI
+;; Written by scripts/lib.sh start_pgbouncer; rewritten on every start.
+[databases]
+;; Any database name: the tests create databases of their own.
+* = host=127.0.0.1 port=$pg_port
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+;; TCP only: the default socket directory is the Debian cluster's.
+unix_socket_dir =
+
+auth_type = scram-sha-256
+auth_file = $userlist
+auth_user = $PGBOUNCER_AUTH_USER
+;; PgBouncer's default query, spelled out: it runs in the database the client asked for
+;; (pg_authid is shared by all of them) and, like PostgreSQL, refuses an expired password.
+auth_query = SELECT rolname, CASE WHEN rolvaliduntil < now() THEN NULL ELSE rolpassword END FROM pg_catalog.pg_authid WHERE rolname = \$1 AND rolcanlogin
+
+pool_mode = transaction
+max_client_conn = 400
+default_pool_size = 20
+reserve_pool_size = 5
+reserve_pool_timeout = 3
+max_db_connections = 40
+query_wait_timeout = 10
+client_login_timeout = 10
+server_connect_timeout = 5
+;; The default 15 s would refuse every login to a database for that long after one failed
+;; server login (say a test connecting just before its CREATE DATABASE committed).
+server_login_retry = 2
+ignore_startup_parameters = extra_float_digits
+
+admin_users = $PGBOUNCER_AUTH_USER
+stats_users = $PGBOUNCER_AUTH_USER
+;; Logs go to stderr, which spawn_bg appends to the log file.
+log_connections = 0
+log_disconnections = 0
+EOF_INI
+
+    # PgBouncer refuses to run as root. setpriv rather than as_pg_owner's runuser: runuser stays
+    # behind as the parent, so the PID file would name it instead of pgbouncer (and a KILL would
+    # orphan pgbouncer); setpriv execs.
+    if ((EUID == 0)); then
+        chown postgres: "$ini" "$userlist"
+        as_owner=(setpriv --reuid=postgres --regid=postgres --init-groups --reset-env --)
+        if ! "${as_owner[@]}" test -r "$userlist"; then
+            printf 'error: the postgres OS user cannot read %s (a parent directory is not world-searchable)\n' "$userlist" >&2
+            return 1
+        fi
+    fi
+    printf '\n=== %s starting PgBouncer on port %s\n' "$(date -u +%FT%TZ)" "$port" >>"$log"
+    (cd -- "$dir" && spawn_bg "$pidfile" "$log" "${as_owner[@]}" "$PGBOUNCER_BIN" "$ini") || return 1
+    await_server "PgBouncer on port $port" "$pidfile" pgbouncer "$log" 20 \
+        pgbouncer_ready "$port" "$password"
 }

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# up.sh: start the local platform (`make up`): PostgreSQL, Redis and SecantusDB
-# with their data in .data/, then the five services built by SwiftPM.
-# Running it again starts only what is not running yet. Stop with down.sh.
+# up.sh: start the local platform (`make up`): PostgreSQL with PgBouncer in
+# front of it, Redis and SecantusDB with their data in .data/, then the five
+# services built by SwiftPM. Running it again starts only what is not running
+# yet. Stop with down.sh.
 #
-# Environment: LOCAL_PG_PORT (55432), LOCAL_REDIS_PORT (56379),
+# Environment: LOCAL_PG_PORT (55432), LOCAL_PGBOUNCER_PORT (56432),
+# LOCAL_PG_PASSWORD (password: the superuser's, which PgBouncer checks;
+# PostgreSQL itself trusts loopback clients), LOCAL_REDIS_PORT (56379),
 # LOCAL_MONGO_PORT (57017), LOCAL_REDIS_PASSWORD (devpass),
 # API_KEY (dev_api_key), BUILD_CONFIG (debug).
 set -euo pipefail
@@ -13,6 +16,8 @@ SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 source "$SCRIPT_DIR/lib.sh"
 
 LOCAL_PG_PORT=${LOCAL_PG_PORT:-55432}
+LOCAL_PGBOUNCER_PORT=${LOCAL_PGBOUNCER_PORT:-56432}
+LOCAL_PG_PASSWORD=${LOCAL_PG_PASSWORD:-password}
 LOCAL_REDIS_PORT=${LOCAL_REDIS_PORT:-56379}
 LOCAL_MONGO_PORT=${LOCAL_MONGO_PORT:-57017}
 LOCAL_REDIS_PASSWORD=${LOCAL_REDIS_PASSWORD:-devpass}
@@ -29,6 +34,9 @@ INIT_MARKER="$DATA/postgres/.prismicx-init-sql-applied"
 # ----------------------------------------------------------------- services
 # Start order, HTTP port and environment of each service. API_KEY and
 # REDIS_URL go to all of them; the rest is per service, exactly as listed.
+# PostgreSQL is reached as in docker-compose.yml: user-data-service and
+# management-system-repo through PgBouncer's transaction pool,
+# tenant-mgmt-service directly (it runs DDL).
 SERVICES=(tenant-mgmt-service user-data-service task-repo-service category-repository-service management-system-repo)
 declare -A SERVICE_PORT=(
     [tenant-mgmt-service]=8501
@@ -40,7 +48,8 @@ declare -A SERVICE_PORT=(
 
 # service_env NAME: print NAME's environment, one VAR=value per line.
 service_env() {
-    local pg="127.0.0.1" pg_port=$LOCAL_PG_PORT mongo="mongodb://127.0.0.1:$LOCAL_MONGO_PORT"
+    local pg="127.0.0.1" pg_port=$LOCAL_PG_PORT pgbouncer_port=$LOCAL_PGBOUNCER_PORT
+    local mongo="mongodb://127.0.0.1:$LOCAL_MONGO_PORT"
     local port=${SERVICE_PORT[$1]}
     printf '%s\n' "API_KEY=$API_KEY" \
         "REDIS_URL=redis://:$LOCAL_REDIS_PASSWORD@127.0.0.1:$LOCAL_REDIS_PORT/0"
@@ -58,11 +67,12 @@ service_env() {
     user-data-service)
         printf '%s\n' \
             "USER_DB_HOST=$pg" \
-            "USER_DB_PORT=$pg_port" \
+            "USER_DB_PORT=$pgbouncer_port" \
             "USER_DB_USER=user_service" \
             "USER_DB_PASSWORD=password" \
             "USER_DB_NAME=system_users" \
-            "POSTGRES_URI=postgresql://extension_service:password@$pg:$pg_port/user_extensions" \
+            "POSTGRES_URI=postgresql://extension_service:password@$pg:$pgbouncer_port/user_extensions" \
+            "PG_STATEMENT_TIMEOUT_MS=0" \
             "MONGODB_URI=$mongo/user_insights" \
             "USER_SERVICE_HOST=127.0.0.1" \
             "USER_SERVICE_PORT=$port" \
@@ -90,10 +100,11 @@ service_env() {
     management-system-repo)
         printf '%s\n' \
             "SYSTEM_DB_HOST=$pg" \
-            "SYSTEM_DB_PORT=$pg_port" \
+            "SYSTEM_DB_PORT=$pgbouncer_port" \
             "SYSTEM_DB_USER=postgres" \
-            "SYSTEM_DB_PASSWORD=" \
+            "SYSTEM_DB_PASSWORD=$LOCAL_PG_PASSWORD" \
             "SYSTEM_DB_NAME=management_system_repository" \
+            "PG_STATEMENT_TIMEOUT_MS=0" \
             "CONFIG_DB_HOST=127.0.0.1" \
             "CONFIG_DB_PORT=$LOCAL_MONGO_PORT" \
             "CONFIG_DB_USER=" \
@@ -115,10 +126,10 @@ health_ready() {
 
 # ------------------------------------------------------------------ servers
 start_servers() {
+    local running_port init_sum
     mkdir -p -- "$DATA/redis" "$DATA/secantus" "$LOGS" "$PIDS"
 
     if pg_running "$DATA/postgres"; then
-        local running_port
         running_port=$(sed -n 4p "$DATA/postgres/postmaster.pid")
         if [[ $running_port != "$LOCAL_PG_PORT" ]]; then
             warn "PostgreSQL already runs on port $running_port, not LOCAL_PG_PORT=$LOCAL_PG_PORT (make down to change it)"
@@ -129,19 +140,33 @@ start_servers() {
         start_postgres "$DATA/postgres" "$LOCAL_PG_PORT" "$LOGS/postgres.log"
     fi
 
-    # Roles and databases the services expect. Applied once per data dir:
-    # the marker is written only after a successful run, so an init.sql that
-    # appears later is still applied.
-    if [[ -f $INIT_MARKER ]]; then
-        :
-    elif [[ -f $INIT_SQL ]]; then
-        note "applying deploy/postgres/init.sql"
-        "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$LOCAL_PG_PORT" \
-            -U postgres -d postgres -f "$INIT_SQL" ||
-            die "init.sql failed; fix it, or start afresh with make clean-data"
-        touch -- "$INIT_MARKER"
+    # Roles and databases the services expect. init.sql is safe to run again,
+    # so it is applied whenever it differs from the last successful run (the
+    # marker holds that run's checksum): a cluster made before a change to it
+    # gets the change too.
+    if [[ -f $INIT_SQL ]]; then
+        init_sum=$(sha256sum <"$INIT_SQL" | cut -d' ' -f1)
+        if [[ ! -f $INIT_MARKER || "$(cat -- "$INIT_MARKER")" != "$init_sum" ]]; then
+            note "applying deploy/postgres/init.sql"
+            "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$LOCAL_PG_PORT" \
+                -U postgres -d postgres -f "$INIT_SQL" ||
+                die "init.sql failed; fix it, or start afresh with make clean-data"
+            printf '%s\n' "$init_sum" >"$INIT_MARKER"
+        fi
     else
         note "deploy/postgres/init.sql not found: skipping roles/databases setup"
+    fi
+
+    if live_pid "$PIDS/pgbouncer.pid" pgbouncer >/dev/null; then
+        running_port=$(sed -n 's/^listen_port = //p' "$DATA/pgbouncer/pgbouncer.ini" 2>/dev/null) || true
+        if [[ $running_port != "$LOCAL_PGBOUNCER_PORT" ]]; then
+            warn "PgBouncer already runs on port ${running_port:-?}, not LOCAL_PGBOUNCER_PORT=$LOCAL_PGBOUNCER_PORT (make down to change it)"
+        fi
+        note "PgBouncer already running"
+    else
+        note "starting PgBouncer on 127.0.0.1:$LOCAL_PGBOUNCER_PORT"
+        start_pgbouncer "$DATA/pgbouncer" "$LOCAL_PGBOUNCER_PORT" "$LOCAL_PG_PORT" "$LOCAL_PG_PASSWORD" \
+            "$LOGS/pgbouncer.log" "$PIDS/pgbouncer.pid"
     fi
 
     if live_pid "$PIDS/redis.pid" redis-server >/dev/null; then
@@ -204,5 +229,6 @@ for svc in "${SERVICES[@]}"; do
     printf '  %-28s http://127.0.0.1:%s\n' "$svc" "${SERVICE_PORT[$svc]}"
 done
 printf '  %-28s postgresql://postgres@127.0.0.1:%s/postgres\n' PostgreSQL "$LOCAL_PG_PORT"
+printf '  %-28s postgresql://postgres:%s@127.0.0.1:%s/postgres\n' PgBouncer "$LOCAL_PG_PASSWORD" "$LOCAL_PGBOUNCER_PORT"
 printf '  %-28s redis://:%s@127.0.0.1:%s/0\n' Redis "$LOCAL_REDIS_PASSWORD" "$LOCAL_REDIS_PORT"
 printf '  %-28s mongodb://127.0.0.1:%s\n' SecantusDB "$LOCAL_MONGO_PORT"

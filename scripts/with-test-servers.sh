@@ -2,8 +2,14 @@
 # with-test-servers.sh CMD [ARGS...]
 #
 # Run CMD against throwaway servers on free 127.0.0.1 ports: PostgreSQL 15,
-# Redis (password "testpass"), nx-27017 and SecantusDB. CMD sees:
+# PgBouncer in front of it, Redis (password "testpass"), nx-27017 and
+# SecantusDB. CMD sees:
 #   TEST_POSTGRES_URL    postgresql://postgres@127.0.0.1:PORT/postgres (superuser, trust)
+#   TEST_PGBOUNCER_URL   postgresql://postgres:testpass@127.0.0.1:PORT/postgres: the same
+#                        cluster through PgBouncer 1.18 in transaction mode, as compose runs
+#                        it. Any database; any role by its password, even one created later
+#                        (a role without a password is refused). No "options" startup
+#                        parameter: PgBouncer refuses it
 #   TEST_REDIS_URL       redis://:testpass@127.0.0.1:PORT/0
 #   TEST_MONGODB_URIS    nx-27017=URI,secantusdb=URI
 #   TEST_REQUIRE_SERVERS 1 (tests fail rather than skip when a server is missing)
@@ -29,6 +35,7 @@ chmod 755 "$WORK"
 CHILD_PID=''
 CMD_STARTED=0
 PG_DIR="$WORK/postgres"
+PGBOUNCER_PID="$WORK/pgbouncer/pgbouncer.pid"
 REDIS_PID="$WORK/redis/redis.pid"
 NX_PID="$WORK/nx/nx.pid"
 SECANTUS_PID="$WORK/secantus/secantus.pid"
@@ -56,6 +63,7 @@ cleanup() {
         report_dead_server SecantusDB "$SECANTUS_PID" secantusd "$WORK/secantus/secantus.log"
         report_dead_server nx-27017 "$NX_PID" nx-27017 "$WORK/nx/nx.log"
         report_dead_server Redis "$REDIS_PID" redis-server "$WORK/redis/redis.log"
+        report_dead_server PgBouncer "$PGBOUNCER_PID" pgbouncer "$WORK/pgbouncer/pgbouncer.log"
         if ! pg_running "$PG_DIR"; then
             warn "PostgreSQL had exited before cleanup"
             show_log_tail "$PG_DIR/postgres.log" 20
@@ -64,6 +72,7 @@ cleanup() {
     stop_pidfile "$SECANTUS_PID" secantusd || true
     stop_pidfile "$NX_PID" nx-27017 || true
     stop_pidfile "$REDIS_PID" redis-server || true
+    stop_pidfile "$PGBOUNCER_PID" pgbouncer || true
     stop_postgres "$PG_DIR" || true
     rm -rf -- "$WORK"
     exit "$rc"
@@ -72,24 +81,27 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-mapfile -t PORTS < <(free_ports 4)
-((${#PORTS[@]} == 4)) || die "could not find free ports"
+mapfile -t PORTS < <(free_ports 5)
+((${#PORTS[@]} == 5)) || die "could not find free ports"
 PG_PORT=${PORTS[0]} REDIS_PORT=${PORTS[1]} NX_PORT=${PORTS[2]} SECANTUS_PORT=${PORTS[3]}
+PGBOUNCER_PORT=${PORTS[4]}
 
 note "starting test servers in $WORK"
 start_postgres "$PG_DIR" "$PG_PORT"
+start_pgbouncer "$WORK/pgbouncer" "$PGBOUNCER_PORT" "$PG_PORT" testpass
 start_redis "$WORK/redis" "$REDIS_PORT" testpass
 start_mongo_nx "$WORK/nx" "$NX_PORT"
 start_mongo_secantus "$WORK/secantus" "$SECANTUS_PORT"
 
 export TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
+export TEST_PGBOUNCER_URL="postgresql://postgres:testpass@127.0.0.1:$PGBOUNCER_PORT/postgres"
 export TEST_REDIS_URL="redis://:testpass@127.0.0.1:$REDIS_PORT/0"
 TEST_MONGODB_URIS="nx-27017=$(nx_uri "$NX_PORT"),secantusdb=$(secantus_uri "$SECANTUS_PORT")"
 export TEST_MONGODB_URIS
 export TEST_REQUIRE_SERVERS=1
 PROMTOOL=$(command -v promtool) || die "promtool not found"
 export PROMTOOL
-note "PostgreSQL :$PG_PORT, Redis :$REDIS_PORT, nx-27017 :$NX_PORT, SecantusDB :$SECANTUS_PORT"
+note "PostgreSQL :$PG_PORT, PgBouncer :$PGBOUNCER_PORT, Redis :$REDIS_PORT, nx-27017 :$NX_PORT, SecantusDB :$SECANTUS_PORT"
 
 # CMD runs in the background so that a TERM to this script is handled at
 # once (bash defers traps while a foreground child runs); <&0 keeps stdin,

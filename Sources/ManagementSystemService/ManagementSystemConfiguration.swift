@@ -16,7 +16,8 @@ struct ManagementSystemConfiguration: ServiceConfiguration {
         self.http = http
         self.systems = try PostgresConfiguration(
             environment: environment, prefix: "SYSTEM_DB", applicationName: self.http.serviceName,
-            pool: try ConnectionPoolConfiguration.postgres(environment: environment))
+            pool: try ConnectionPoolConfiguration.postgres(environment: environment)
+        ).readingStatementTimeout(from: environment)
         // The reference gives the config store as parts, not a URI: assemble one, percent-encoding the credentials.
         let host = try environment.required("CONFIG_DB_HOST")
         let port = try environment.port("CONFIG_DB_PORT", default: 27017)

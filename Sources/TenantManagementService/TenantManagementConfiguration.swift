@@ -28,7 +28,8 @@ struct TenantManagementConfiguration: ServiceConfiguration {
         // Required: without it no tenant could be provisioned, so the service refuses to start rather than fail later.
         self.postgres = try PostgresConfiguration(
             url: try environment.required("TENANT_POSTGRES_URI"), variable: "TENANT_POSTGRES_URI", applicationName: self.http.serviceName,
-            pool: try ConnectionPoolConfiguration.postgres(environment: environment))
+            pool: try ConnectionPoolConfiguration.postgres(environment: environment)
+        ).readingStatementTimeout(from: environment)
         let connection = environment.string("TENANT_DB_CONNECTION_STRING", default: self.registry.uri)
         guard connection.hasPrefix("mongodb://") || connection.hasPrefix("mongodb+srv://") else {
             throw ConfigurationError(variable: "TENANT_DB_CONNECTION_STRING", reason: "must be a mongodb:// connection string")

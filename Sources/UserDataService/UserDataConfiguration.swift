@@ -19,8 +19,10 @@ struct UserDataConfiguration: ServiceConfiguration {
         self.http = http
         let pool = try ConnectionPoolConfiguration.postgres(environment: environment)
         self.users = try PostgresConfiguration(environment: environment, prefix: "USER_DB", applicationName: self.http.serviceName, pool: pool)
+            .readingStatementTimeout(from: environment)
         self.extensions = try PostgresConfiguration(
-            url: try environment.required("POSTGRES_URI"), variable: "POSTGRES_URI", applicationName: self.http.serviceName, pool: pool)
+            url: try environment.required("POSTGRES_URI"), variable: "POSTGRES_URI", applicationName: self.http.serviceName, pool: pool
+        ).readingStatementTimeout(from: environment)
         let uri = try environment.required("MONGODB_URI")
         self.insights = try MongoConfiguration(
             environment: environment, uriVariable: "MONGODB_URI", database: MongoConfiguration.databaseName(inURI: uri) ?? "user_insights",

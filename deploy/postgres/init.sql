@@ -39,6 +39,13 @@ $$;
 ALTER ROLE user_service      LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT;
 ALTER ROLE extension_service LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT;
 
+-- The services' 30 s statement timeout as a role default. They reach these roles through PgBouncer,
+-- which refuses the "options" startup parameter that would carry -c statement_timeout=..., so they
+-- connect with PG_STATEMENT_TIMEOUT_MS=0 and the server applies this to every session of the role
+-- instead. SET LOCAL statement_timeout inside a transaction still overrides it.
+ALTER ROLE user_service      SET statement_timeout = '30s';
+ALTER ROLE extension_service SET statement_timeout = '30s';
+
 -- ---------------------------------------------------------------------------------------------------
 -- Databases
 -- ---------------------------------------------------------------------------------------------------

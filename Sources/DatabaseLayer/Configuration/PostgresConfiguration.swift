@@ -71,6 +71,16 @@ public struct PostgresConfiguration: Sendable {
     }
 
     /// libpq keyword/value pairs; passed as arrays so no value is ever quoted into a conninfo string.
+    /// Reads `PG_STATEMENT_TIMEOUT_MS` (default 30000). It is sent as the `options` startup parameter, which
+    /// pgbouncer 1.18 refuses: behind pgbouncer set it to 0 and give the role a default instead
+    /// (`ALTER ROLE … SET statement_timeout`, as deploy/postgres/init.sql does).
+    public func readingStatementTimeout(from environment: ServiceEnvironment) throws(ConfigurationError) -> PostgresConfiguration {
+        var configuration = self
+        configuration.statementTimeoutMilliseconds = try environment.int(
+            "PG_STATEMENT_TIMEOUT_MS", default: self.statementTimeoutMilliseconds, range: 0...3_600_000)
+        return configuration
+    }
+
     var connectionParameters: [(String, String)] {
         var parameters = [
             ("host", self.host), ("port", String(self.port)), ("user", self.user), ("dbname", self.database),

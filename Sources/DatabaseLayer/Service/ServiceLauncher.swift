@@ -7,8 +7,9 @@ import NIOPosix
 
 /// The body of every `main.swift`: logging bootstrap, configuration errors as one line and exit status 1, then run.
 public enum ServiceLauncher {
-    /// Parses the command line (`serve`, the default, or `migrate up|down|status`), bootstraps logging from `LOG_FORMAT` and the service's log-level variable, builds the application and runs it
-    /// until SIGTERM/SIGINT. A ``ConfigurationError`` prints one line naming the variable and exits with status 1.
+    /// Bootstraps logging from `LOG_FORMAT` and the service's log-level variable, parses the command line, and
+    /// runs `migrate up|down|status` or (the default) the service until SIGTERM/SIGINT. A ``ConfigurationError``
+    /// prints one line naming the variable and exits with status 1.
     public static func run<App: ServiceApplication>(_ app: App.Type) async {
         // Swift concurrency's jobs run on NIO's event loops instead of a second pool of threads. A request's handler
         // then runs on the loop that read it, and a store reply resumes it with one wake-up instead of two hops
