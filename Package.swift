@@ -103,6 +103,8 @@ let package = Package(
             name: "DatabaseLayerTesting",
             dependencies: [
                 "DatabaseLayer",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -16,6 +16,7 @@ APT_PACKAGES=(
     libpq-dev libmongoc-dev libbson-dev libhiredis-dev libssl-dev
     prometheus # provides promtool
     python3-venv curl procps pkg-config
+    openssl # make up generates the development JWT key pair
     make # .ci/run calls make; a bare Debian image may lack it
 )
 

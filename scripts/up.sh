@@ -8,7 +8,9 @@
 # LOCAL_PG_PASSWORD (password: the superuser's, which PgBouncer checks;
 # PostgreSQL itself trusts loopback clients), LOCAL_REDIS_PORT (56379),
 # LOCAL_MONGO_PORT (57017), LOCAL_REDIS_PASSWORD (devpass),
-# API_KEY (dev_api_key), BUILD_CONFIG (debug).
+# API_KEY (dev_api_key), BUILD_CONFIG (debug). A development JWT key pair is
+# generated once into .data/jwt (JWT_PUBLIC_KEY for all, JWT_PRIVATE_KEY for
+# user-data-service).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -28,6 +30,7 @@ DATA="$REPO_ROOT/.data"
 LOGS="$DATA/logs"
 PIDS="$DATA/pids"
 INIT_SQL="$REPO_ROOT/deploy/postgres/init.sql"
+JWT_DIR="$DATA/jwt"
 # Inside the data dir, so that deleting the cluster forgets it was initialised.
 INIT_MARKER="$DATA/postgres/.prismicx-init-sql-applied"
 
@@ -52,7 +55,10 @@ service_env() {
     local mongo="mongodb://127.0.0.1:$LOCAL_MONGO_PORT"
     local port=${SERVICE_PORT[$1]}
     printf '%s\n' "API_KEY=$API_KEY" \
-        "REDIS_URL=redis://:$LOCAL_REDIS_PASSWORD@127.0.0.1:$LOCAL_REDIS_PORT/0"
+        "REDIS_URL=redis://:$LOCAL_REDIS_PASSWORD@127.0.0.1:$LOCAL_REDIS_PORT/0" \
+        "JWT_PUBLIC_KEY=$(pem_one_line "$JWT_DIR/public.pem")"
+    # Only the issuer holds the signing key.
+    if [[ $1 == user-data-service ]]; then printf '%s\n' "JWT_PRIVATE_KEY=$(pem_one_line "$JWT_DIR/private.pem")"; fi
     case $1 in
     tenant-mgmt-service)
         printf '%s\n' \
@@ -118,6 +124,23 @@ service_env() {
         die "unknown service $1"
         ;;
     esac
+}
+
+# pem_one_line FILE: the PEM with its newlines as \n, so it fits one VAR=value
+# line (the services turn \n back into newlines).
+pem_one_line() {
+    awk 'BEGIN { ORS = "" } { if (NR > 1) print "\\n"; print }' "$1"
+}
+
+# ensure_jwt_keys: a development ES256 (P-256) key pair in .data/jwt, made
+# once. user-data-service signs user tokens with the private key; every
+# service verifies them with the public key.
+ensure_jwt_keys() {
+    [[ -s $JWT_DIR/private.pem && -s $JWT_DIR/public.pem ]] && return 0
+    note "generating the development JWT key pair in $JWT_DIR"
+    mkdir -p -- "$JWT_DIR"
+    (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$JWT_DIR/private.pem")
+    openssl pkey -in "$JWT_DIR/private.pem" -pubout -out "$JWT_DIR/public.pem"
 }
 
 health_ready() {
@@ -222,6 +245,7 @@ start_services() {
 cd -- "$REPO_ROOT"
 "$SCRIPT_DIR/install-deps.sh"
 start_servers
+ensure_jwt_keys
 start_services
 
 printf '\nPrismicX local platform is up (logs in .data/logs, stop with make down):\n'

@@ -12,7 +12,8 @@ enum TaskRepositoryApp: ServiceApplication {
         runtime.addStartupStep("mongodb indexes") { try await repository.ensureIndexes() }
         let metrics = TaskMetrics(metrics: runtime.metrics)
         runtime.addService(TaskQueueDepthService(repository: repository, metrics: metrics, logger: runtime.logger))
-        let routes = RouteCollection(context: ServiceRequestContext.self)
+        // The queue is for services (workers, schedulers): a user token is authenticated, then refused with 403.
+        let routes = RouteCollection(context: ServiceRequestContext.self).add(middleware: ServiceCallersOnlyMiddleware())
         routes.addRoutes(
             TaskRoutes(repository: repository, metrics: metrics, maxPageSize: configuration.http.maxPageSize).collection,
             atPath: "/api/v1/tasks"

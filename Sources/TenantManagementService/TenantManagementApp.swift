@@ -21,7 +21,8 @@ enum TenantManagementApp: ServiceApplication {
             postgresDatabase: configuration.postgres.database
         )
         let tenantRoutes = TenantRoutes(manager: manager, maxPageSize: configuration.http.maxPageSize)
-        let routes = RouteCollection(context: ServiceRequestContext.self)
+        // Tenants are created and provisioned by the platform's services only: a user token gets 403.
+        let routes = RouteCollection(context: ServiceRequestContext.self).add(middleware: ServiceCallersOnlyMiddleware())
         routes.addRoutes(tenantRoutes.tenants, atPath: "/api/v1/tenants")
         routes.addRoutes(tenantRoutes.databases, atPath: "/api/v1/databases")
         return routes

@@ -17,6 +17,15 @@ struct CategoryRepositoryBootIntegrationTests {
 }
 
 @Suite struct CategoryRepositoryConfigurationUnitTests {
+    /// The shared middleware verifies user tokens here too (stores unreachable: authentication comes first).
+    @Test func bearerTokensAreVerified() async throws {
+        try await ServiceBoot.checkBearerTokens(path: "/api/v1/categories") { extra in
+            try await CategoryRepositoryApp.makeApplication(
+                environment: testServiceEnvironment(["MONGODB_URI": "mongodb://127.0.0.1:1/category_repository"].merging(extra) { $1 }),
+                logger: TestServers.logger)
+        } validStatus: { _ in true }
+    }
+
     @Test func invalidCollectionNameIsRefused() async throws {
         do {
             _ = try await CategoryRepositoryApp.makeApplication(

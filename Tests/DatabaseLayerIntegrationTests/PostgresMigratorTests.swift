@@ -202,7 +202,8 @@ struct PostgresMigratorTests {
                 descriptor: ServiceDescriptor(name: "migrate-test", hostVariable: "H", portVariable: "P", defaultPort: 0)),
             logger: TestServers.logger)
         let broken = PostgresMigration(version: 1, name: "broken", up: "SELECT * FROM no_such_table;")
-        runtime.addMigrations(ServiceMigrations(configuration: try TestServers.postgres(database: name), migrations: try PostgresMigrationSet([broken])))
+        runtime.addMigrations(
+            ServiceMigrations(configuration: try TestServers.postgres(database: name), migrations: try PostgresMigrationSet([broken])))
         do {
             try await runtime.startup.run()
             Issue.record("expected the startup work to stop")

@@ -273,9 +273,9 @@ import Testing
     }
 
     @Test func constantTimeComparison() {
-        #expect(APIKeyMiddleware.constantTimeEquals(Array("abc".utf8), Array("abc".utf8)))
-        #expect(!APIKeyMiddleware.constantTimeEquals(Array("abc".utf8), Array("abd".utf8)))
-        #expect(!APIKeyMiddleware.constantTimeEquals(Array("abc".utf8), Array("abcd".utf8)))
-        #expect(!APIKeyMiddleware.constantTimeEquals([], Array("a".utf8)))
+        #expect(AuthenticationMiddleware.constantTimeEquals(Array("abc".utf8), Array("abc".utf8)))
+        #expect(!AuthenticationMiddleware.constantTimeEquals(Array("abc".utf8), Array("abd".utf8)))
+        #expect(!AuthenticationMiddleware.constantTimeEquals(Array("abc".utf8), Array("abcd".utf8)))
+        #expect(!AuthenticationMiddleware.constantTimeEquals([], Array("a".utf8)))
     }
 }

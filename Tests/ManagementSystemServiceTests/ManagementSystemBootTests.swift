@@ -22,6 +22,18 @@ struct ManagementSystemBootIntegrationTests {
 }
 
 @Suite struct ManagementSystemConfigurationUnitTests {
+    /// The shared middleware verifies user tokens here too (stores unreachable: authentication comes first).
+    @Test func bearerTokensAreVerified() async throws {
+        try await ServiceBoot.checkBearerTokens(path: "/api/v1/systems") { extra in
+            try await ManagementSystemApp.makeApplication(
+                environment: testServiceEnvironment(
+                    [
+                        "SYSTEM_DB_HOST": "127.0.0.1", "SYSTEM_DB_PORT": "1", "SYSTEM_DB_USER": "u", "SYSTEM_DB_NAME": "d",
+                        "CONFIG_DB_HOST": "127.0.0.1", "CONFIG_DB_PORT": "1",
+                    ].merging(extra) { $1 }), logger: TestServers.logger)
+        } validStatus: { _ in true }
+    }
+
     @Test func missingConfigHostNamesIt() async throws {
         do {
             _ = try await ManagementSystemApp.makeApplication(

@@ -20,6 +20,15 @@ struct TaskRepositoryBootIntegrationTests {
         #expect(Set(report.checks.keys).isSuperset(of: ["mongodb:task_repository", "startup"]))
     }
 
+    /// Bearer tokens are verified, and a valid user token is refused with 403: the queue is for service callers.
+    @Test func userTokensAreVerifiedThenRefused() async throws {
+        let uri = ServiceBoot.uri(try TestServers.primaryMongo(), database: "task_repository")
+        try await ServiceBoot.checkBearerTokens(path: "/api/v1/tasks", waitUntilReady: true) { extra in
+            try await TaskRepositoryApp.makeApplication(
+                environment: testServiceEnvironment(["MONGODB_URI": uri].merging(extra) { $1 }), logger: TestServers.logger)
+        } validStatus: { $0 == 403 }
+    }
+
     /// A missing MONGODB_URI is a configuration error naming it.
     @Test func missingRequiredVariableNamesIt() async throws {
         do {

@@ -86,6 +86,17 @@ struct TenantManagementIntegrationTests {
         }
     }
 
+    /// Bearer tokens are verified, and a valid user token (even an admin's) is refused with 403: tenants are managed
+    /// by service callers only.
+    @Test func userTokensAreVerifiedThenRefused() async throws {
+        let server = try TestServers.primaryMongo()
+        try await withTenantRegistry(server: server) { registry, _ in
+            try await ServiceBoot.checkBearerTokens(path: "/api/v1/tenants", waitUntilReady: true) { extra in
+                try await tenantApp(server: server, registry: registry, extra: extra)
+            } validStatus: { $0 == 403 }
+        }
+    }
+
     /// Many creates of one tenant at once (same id, or same name): exactly one 201, the rest 409.
     @Test func concurrentCreatesOfOneTenant() async throws {
         let server = try TestServers.primaryMongo()

@@ -20,6 +20,18 @@ struct UserDataBootIntegrationTests {
 }
 
 @Suite struct UserDataConfigurationUnitTests {
+    /// The shared middleware verifies user tokens here too (stores unreachable: authentication comes first).
+    @Test func bearerTokensAreVerified() async throws {
+        try await ServiceBoot.checkBearerTokens(path: "/api/v1/users") { extra in
+            try await UserDataApp.makeApplication(
+                environment: testServiceEnvironment(
+                    [
+                        "USER_DB_HOST": "127.0.0.1", "USER_DB_PORT": "1", "USER_DB_USER": "u", "USER_DB_NAME": "system_users",
+                        "POSTGRES_URI": "postgresql://u@127.0.0.1:1/user_extensions", "MONGODB_URI": "mongodb://127.0.0.1:1/user_insights",
+                    ].merging(extra) { $1 }), logger: TestServers.logger)
+        } validStatus: { _ in true }
+    }
+
     @Test func missingRequiredVariableNamesIt() async throws {
         do {
             _ = try await UserDataApp.makeApplication(

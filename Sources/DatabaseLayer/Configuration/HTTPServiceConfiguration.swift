@@ -22,6 +22,8 @@ public struct HTTPServiceConfiguration: Sendable {
     public var rateLimitPerMinute: Int
     /// `REDIS_URL`, when set.
     public var redis: RedisConfiguration?
+    /// `JWT_PUBLIC_KEY`, `JWT_ISSUER`, `JWT_AUDIENCE`: user bearer tokens.
+    public var bearer: BearerTokenConfiguration
 
     /// Reads the shared variables; the host, port and log-level variable names come from the service's descriptor,
     /// because they differ per service in the reference.
@@ -45,6 +47,7 @@ public struct HTTPServiceConfiguration: Sendable {
         self.maxBodySize = try environment.int("MAX_BODY_SIZE", default: 1_048_576, range: 1024...67_108_864)
         self.rateLimitPerMinute = try environment.int("RATE_LIMIT_PER_MINUTE", default: 0, range: 0...10_000_000)
         self.redis = try RedisConfiguration.optional(environment: environment)
+        self.bearer = try BearerTokenConfiguration(environment: environment)
     }
 
     /// Parses the reference's level names (`INFO`, `WARNING`, …) case-insensitively.

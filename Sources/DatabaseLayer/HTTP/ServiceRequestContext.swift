@@ -9,8 +9,10 @@ public struct ServiceRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The request id (from `X-Request-ID`, the `traceparent` trace id, or generated).
     public var requestID: String = ""
-    /// The tenant from `X-Tenant-ID`, validated; nil when the header was absent.
+    /// The tenant from `X-Tenant-ID` or the user token's `tenant_id`, validated; nil when neither was sent.
     public var tenant: TenantID?
+    /// Who is calling; nil only on health and metrics, which need no credentials.
+    public var caller: Caller?
     /// Metadata for the request log line, shared by every copy of this context (see ``RequestLogMetadata``).
     public let requestLog = RequestLogMetadata()
 
@@ -27,6 +29,14 @@ public struct ServiceRequestContext: RequestContext {
 
     /// JSON encoding in one pass into the body, with ISO 8601 dates (``JSONResponseEncoder``).
     public var responseEncoder: JSONResponseEncoder { JSONResponseEncoder() }
+
+    /// Nothing, or a 403 problem when the caller is a user: for endpoints only other services may call.
+    public func requireServiceCaller() throws {
+        guard self.caller == .service else {
+            throw APIError(
+                .forbidden, code: "service_caller_required", detail: "This endpoint is for service callers (X-API-Key); a user token cannot use it.")
+        }
+    }
 
     /// The tenant, or a 400 problem when `X-Tenant-ID` was not sent.
     public func requireTenant() throws -> TenantID {

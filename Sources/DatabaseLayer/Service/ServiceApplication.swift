@@ -46,6 +46,7 @@ extension ServiceApplication {
         let http = try HTTPServiceConfiguration(environment: environment, descriptor: Configuration.descriptor)
         let configuration = try Configuration(environment: environment, http: http)
         let runtime = ServiceRuntime(configuration: http, logger: logger)
+        try await runtime.enableBearerTokens()
         for migrations in try Self.migrations(configuration: configuration) { runtime.addMigrations(migrations) }
         let routes = try await Self.build(configuration: configuration, runtime: runtime)
         let router = runtime.makeRouter()

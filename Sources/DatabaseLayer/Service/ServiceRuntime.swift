@@ -15,6 +15,8 @@ public final class ServiceRuntime {
     public let redis: RedisPool?
     /// Indexes, migrations and other work that must finish before the service takes traffic.
     public let startup: StartupWork
+    /// Verifies user bearer tokens; nil until ``enableBearerTokens()`` found a `JWT_PUBLIC_KEY`.
+    public private(set) var bearerTokens: BearerTokenVerifier?
     private var services: [any Service] = []
     private var checks: [ReadinessCheck] = []
     private var hasStartupSteps = false
@@ -27,6 +29,12 @@ public final class ServiceRuntime {
         self.metrics = metrics
         self.redis = configuration.redis.map { RedisPool(configuration: $0, logger: logger, metrics: metrics) }
         self.startup = StartupWork(logger: logger)
+    }
+
+    /// Loads `JWT_PUBLIC_KEY` into the verifier that the authentication middleware uses (with the deny-list in
+    /// Redis when `REDIS_URL` is set). Without it, bearer tokens get 401 and only `X-API-Key` works.
+    public func enableBearerTokens() async throws {
+        self.bearerTokens = try await BearerTokenVerifier(configuration: self.configuration.bearer, denyList: self.redis, logger: self.logger)
     }
 
     /// Adds a startup step (ensure indexes, migrate): readiness stays 503 and business requests get `503 starting`
@@ -66,14 +74,14 @@ public final class ServiceRuntime {
     }
 
     /// The router with the shared middleware (request id and logging, metrics, problem+json, 405 for undeclared
-    /// methods, API key, tenant, rate limit, body limit) and the health and metrics routes; the service adds its routes.
+    /// methods, API key or bearer token, tenant, rate limit, body limit) and the health and metrics routes; the service adds its routes.
     public func makeRouter() -> Router<ServiceRequestContext> {
         let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: RequestLoggingMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: self.metrics))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: MethodNotAllowedMiddleware(routes: RouteMethodTable(router: router)))
-        router.add(middleware: APIKeyMiddleware(apiKey: self.configuration.apiKey))
+        router.add(middleware: AuthenticationMiddleware(apiKey: self.configuration.apiKey, bearer: self.bearerTokens))
         router.add(middleware: TenantMiddleware())
         if self.hasStartupSteps { router.add(middleware: StartupGateMiddleware(work: self.startup)) }
         if let redis = self.redis, self.configuration.rateLimitPerMinute > 0 {
