@@ -28,8 +28,17 @@ let services: [(target: String, product: String)] = [
 ]
 
 let serviceProducts: [Product] = services.map { .executable(name: $0.product, targets: [$0.target]) }
+/// What a service needs beyond the shared dependencies: user-data-service hashes passwords and ships migrations.
+let serviceExtras: [String: (dependencies: [Target.Dependency], resources: [Resource])] = [
+    "UserDataService": (
+        [.product(name: "HummingbirdBcrypt", package: "hummingbird-auth"), .product(name: "Crypto", package: "swift-crypto")],
+        [.copy("Migrations")]
+    )
+]
 let serviceTargets: [Target] = services.map {
-    .executableTarget(name: $0.target, dependencies: serviceDependencies, swiftSettings: swiftSettings)
+    .executableTarget(
+        name: $0.target, dependencies: serviceDependencies + (serviceExtras[$0.target]?.dependencies ?? []),
+        resources: serviceExtras[$0.target]?.resources, swiftSettings: swiftSettings)
 }
 
 /// What every test target links: the shared test helpers, Hummingbird's test client and Swift Testing's host.
@@ -74,6 +83,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         // Bearer tokens (EdDSA/ES256), verified by every service, issued by user-data-service.
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        // bcrypt for user passwords (user-data-service).
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),

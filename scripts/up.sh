@@ -77,6 +77,8 @@ service_env() {
             "USER_DB_USER=user_service" \
             "USER_DB_PASSWORD=password" \
             "USER_DB_NAME=system_users" \
+            "USER_DB_MIGRATION_USER=user_data_owner" \
+            "USER_DB_MIGRATION_PASSWORD=password" \
             "POSTGRES_URI=postgresql://extension_service:password@$pg:$pgbouncer_port/user_extensions" \
             "PG_STATEMENT_TIMEOUT_MS=0" \
             "MONGODB_URI=$mongo/user_insights" \

@@ -32,8 +32,21 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'extension_service') THEN
         CREATE ROLE extension_service LOGIN PASSWORD 'password';
     END IF;
+    -- Owns system_users and applies user-data-service's migrations (USER_DB_MIGRATION_USER), so the
+    -- role that serves requests (user_service) is not the owner of the tables it reads.
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'user_data_owner') THEN
+        CREATE ROLE user_data_owner LOGIN PASSWORD 'password';
+    END IF;
+    -- What the migrations GRANT to: DML on the user-data tables. The login roles that serve
+    -- requests are members, so the migrations need not know their names.
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'user_data_app') THEN
+        CREATE ROLE user_data_app NOLOGIN;
+    END IF;
 END
 $$;
+GRANT user_data_app TO user_service;
+ALTER ROLE user_data_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT;
+ALTER ROLE user_data_owner SET statement_timeout = '30s';
 
 -- Converge the attributes even when the roles already existed (the password is left alone).
 ALTER ROLE user_service      LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT;
@@ -53,12 +66,12 @@ ALTER ROLE extension_service SET statement_timeout = '30s';
 -- SELECT that returns no row when the database exists, and \gexec executes what it returns.
 -- UTF8 from template0 regardless of the cluster's default encoding (JSONB and text need it).
 --
---   system_users                  user-data-service (USER_DB_*): users, preferences       owner user_service
+--   system_users                  user-data-service (USER_DB_*): users, preferences       owner user_data_owner
 --   user_extensions               user-data-service (POSTGRES_URI): extensions, metrics   owner extension_service
 --   management_system_repository  management-system-repo (SYSTEM_DB_*); also holds the
 --                                 tenant schemas tenant-mgmt-service provisions           owner postgres
 
-SELECT format('CREATE DATABASE %I OWNER %I ENCODING %L TEMPLATE template0', 'system_users', 'user_service', 'UTF8')
+SELECT format('CREATE DATABASE %I OWNER %I ENCODING %L TEMPLATE template0', 'system_users', 'user_data_owner', 'UTF8')
 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = 'system_users')
 \gexec
 
@@ -73,7 +86,7 @@ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = 'manageme
 -- Converge ownership if a database already existed with another owner. As owner of the database the
 -- role also owns its "public" schema (PostgreSQL 15: pg_database_owner), so its migrations can create
 -- schemas and tables there.
-ALTER DATABASE system_users                 OWNER TO user_service;
+ALTER DATABASE system_users                 OWNER TO user_data_owner;
 ALTER DATABASE user_extensions              OWNER TO extension_service;
 ALTER DATABASE management_system_repository OWNER TO postgres;
 
@@ -83,3 +96,7 @@ ALTER DATABASE management_system_repository OWNER TO postgres;
 REVOKE CONNECT, TEMPORARY ON DATABASE system_users                 FROM PUBLIC;
 REVOKE CONNECT, TEMPORARY ON DATABASE user_extensions              FROM PUBLIC;
 REVOKE CONNECT, TEMPORARY ON DATABASE management_system_repository FROM PUBLIC;
+
+-- user_service serves requests on system_users without owning it (row-level security then binds
+-- it like any client); CONNECT comes back to it explicitly after the REVOKE above.
+GRANT CONNECT ON DATABASE system_users TO user_service;

@@ -15,10 +15,13 @@ public struct ServiceRequestContext: RequestContext {
     public var caller: Caller?
     /// Metadata for the request log line, shared by every copy of this context (see ``RequestLogMetadata``).
     public let requestLog = RequestLogMetadata()
+    /// The peer's IP address (the proxy's, behind one), for per-client limits; nil over a Unix socket or in tests.
+    public let remoteAddress: String?
 
     /// Creates the context for a new request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// Bodies are collected by ``BodyLimitMiddleware`` with the configured limit; this is only the backstop.
