@@ -106,11 +106,33 @@ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = :'name')
 SQL
 }
 
+# A throwaway ES256 key pair, so login and refresh can issue tokens (and the
+# bearer check is active) the way they are under make up.
+JWT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/prismicx-st-jwt.XXXXXX")
+(umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$JWT_DIR/private.pem" 2>/dev/null)
+openssl pkey -in "$JWT_DIR/private.pem" -pubout -out "$JWT_DIR/public.pem" 2>/dev/null
+# pem_one_line FILE: the PEM with its newlines as \n (one env line; the services accept it).
+pem_one_line() {
+    awk 'BEGIN { ORS = "" } { if (NR > 1) print "\\n"; print }' "$1"
+}
+
+# user-data-service's migration grants to the NOLOGIN role user_data_app
+# (deploy/postgres/init.sql creates it in make up and compose); the same here.
+"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$TEST_POSTGRES_URL" >/dev/null <<'SQL'
+DO $$
+BEGIN
+    CREATE ROLE user_data_app NOLOGIN;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END
+$$;
+SQL
+
 # service_env NAME PORT: NAME's environment, one VAR=value per line. Only what
 # up.sh gives it, on the test stores; PostgreSQL as the superuser.
 service_env() {
     local svc=$1 port=$2 db=$DB_PREFIX
-    printf '%s\n' "API_KEY=$API_KEY" "REDIS_URL=$TEST_REDIS_URL" "SERVICE_NAME=$svc" "LOG_LEVEL=info"
+    printf '%s\n' "API_KEY=$API_KEY" "REDIS_URL=$TEST_REDIS_URL" "SERVICE_NAME=$svc" "LOG_LEVEL=info" \
+        "JWT_PUBLIC_KEY=$(pem_one_line "$JWT_DIR/public.pem")"
     case $svc in
     tenant-mgmt-service)
         printf '%s\n' \
@@ -129,6 +151,8 @@ service_env() {
             "USER_DB_NAME=${db}_system_users" \
             "POSTGRES_URI=postgresql://postgres@$PG_HOST:$PG_PORT/${db}_user_extensions" \
             "MONGODB_URI=$(mongo_uri "${db}_user_insights")" \
+            "JWT_PRIVATE_KEY=$(pem_one_line "$JWT_DIR/private.pem")" \
+            "BCRYPT_COST=4" \
             "USER_SERVICE_HOST=127.0.0.1" \
             "USER_SERVICE_PORT=$port"
         ;;
@@ -195,7 +219,7 @@ cleanup() {
     if [[ -n $CURRENT_SVC ]]; then
         stop_pidfile "$PID_DIR/$CURRENT_SVC.pid" "$CURRENT_SVC" 10 || true
     fi
-    rm -rf -- "$PID_DIR"
+    rm -rf -- "$PID_DIR" "$JWT_DIR"
     exit "$rc"
 }
 trap cleanup EXIT
