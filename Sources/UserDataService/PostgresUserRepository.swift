@@ -145,7 +145,8 @@ struct PostgresUserRepository: Sendable {
             guard try Self.exists(connection, user: id, tenant: tenant) else { return nil }
             let rows = try connection.query(
                 "SELECT key, value FROM user_preferences.preferences WHERE user_id = $1 ORDER BY key", [id])
-            return JSONObject(try rows.map { row throws(DatabaseError) in (try row.decode("key"), try row.decode("value", as: PostgresJSON.self).value) })
+            return JSONObject(
+                try rows.map { row throws(DatabaseError) in (try row.decode("key"), try row.decode("value", as: PostgresJSON.self).value) })
         }
         if let tenant { return try await self.pool.withTransaction(tenant: tenant, operation: "get_preferences", body) }
         return try await self.pool.withTransaction(operation: "get_preferences", body)

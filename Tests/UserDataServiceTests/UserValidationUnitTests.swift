@@ -10,7 +10,9 @@ import Testing
         #expect(try UserValidation.email(email) == email)
     }
 
-    @Test(arguments: ["", "ab", "no-at.example", "a@b", "a@b.", "a@.b", "two@@b.c", "sp ace@b.c", "é@b.c", String(repeating: "a", count: 65) + "@b.c"])
+    @Test(arguments: [
+        "", "ab", "no-at.example", "a@b", "a@b.", "a@.b", "two@@b.c", "sp ace@b.c", "é@b.c", String(repeating: "a", count: 65) + "@b.c",
+    ])
     func refusesEmails(_ email: String) {
         #expect(throws: UserError.self) { try UserValidation.email(email) }
     }
