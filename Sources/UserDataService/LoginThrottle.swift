@@ -7,8 +7,8 @@ import Logging
 /// either count reaches its limit within the window (OWASP Authentication Cheat Sheet, "Account lockout").
 ///
 /// A window starts at its first failure (`SET NX EX`, then `INCR`, which keeps the expiry, so a crash between
-/// the two cannot leave a counter that never expires). Account keys hold a SHA-256 of the login name, so Redis
-/// holds no email addresses. Redis trouble fails open, like the rate limit: bcrypt's cost still bounds guessing.
+/// the two cannot leave a counter that never expires). Accounts are keyed by user id, unknown names by a SHA-256, so
+/// Redis holds no email addresses. Redis trouble fails open, like the rate limit: bcrypt's cost still bounds guessing.
 struct LoginThrottle: Sendable {
     let redis: RedisPool?
     let limits: LoginLimits
@@ -24,7 +24,7 @@ struct LoginThrottle: Sendable {
     }
 
     /// Throws ``UserError/tooManyAttempts(retryAfterSeconds:)`` when the account or the client is locked out.
-    func check(account: LoginIdentifier, client: String) async throws(UserError) {
+    func check(account: Account, client: String) async throws(UserError) {
         guard let redis else { return }
         for (key, limit) in [(self.accountKey(account), self.limits.perAccount), (self.clientKey(client), self.limits.perClient)] {
             do {
@@ -41,7 +41,7 @@ struct LoginThrottle: Sendable {
     }
 
     /// Counts one failure against the account and the client.
-    func recordFailure(account: LoginIdentifier, client: String) async {
+    func recordFailure(account: Account, client: String) async {
         guard let redis else { return }
         for key in [self.accountKey(account), self.clientKey(client)] {
             do {
@@ -54,14 +54,26 @@ struct LoginThrottle: Sendable {
     }
 
     /// Clears the account's failures after a successful login (the client's stay: they may be guessing others).
-    func recordSuccess(account: LoginIdentifier) async {
+    func recordSuccess(account: Account) async {
         guard let redis else { return }
         _ = try? await redis.delete(self.accountKey(account))
     }
 
-    private func accountKey(_ account: LoginIdentifier) -> String {
-        let digest = SHA256.hash(data: Data(account.normalized.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
-        return self.prefix + "account:" + digest
+    private func accountKey(_ account: Account) -> String {
+        switch account {
+        case .user(let id):
+            return self.prefix + "account:" + id.uuidString.lowercased()
+        case .unknown(let identifier):
+            let digest = SHA256.hash(data: Data(identifier.normalized.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+            return self.prefix + "name:" + digest
+        }
+    }
+
+    /// What failures are counted against: an existing account by id (so its email and its username share one
+    /// counter), or a name no account has (hashed, so Redis holds no email addresses).
+    enum Account: Sendable {
+        case user(UUID)
+        case unknown(LoginIdentifier)
     }
 
     private func clientKey(_ client: String) -> String { self.prefix + "client:" + client }

@@ -38,7 +38,10 @@ struct UserManager: Sendable {
         try Self.requireServiceOrAdmin(caller)
         let after = try page.cursor.map { cursor throws(APIError) in try Self.position(cursor) }
         let rows = try await self.users.list(tenant: tenant, after: after, limit: page.limit)
-        return Page(rows: rows, request: page) { PageCursor(values: [.date($0.createdAt), .string($0.id.uuidString.lowercased())]) }
+        // Microseconds, as an integer: `created_at` has them, and a millisecond cursor would repeat or skip rows.
+        return Page(rows: rows, request: page) { user in
+            PageCursor(values: [.int(Int64((user.createdAt.timeIntervalSince1970 * 1_000_000).rounded())), .string(user.id.uuidString.lowercased())])
+        }
     }
 
     /// The user, through the cache; a plain user may read only themselves, and a tenant sees only its members.
@@ -97,19 +100,21 @@ struct UserManager: Sendable {
     /// Checks the password and issues a token pair. Every refusal is the same 401 after the same bcrypt work.
     func login(_ attempt: LoginAttempt, client: String) async throws -> TokenPair {
         guard let signer = self.signer else { throw UserError.signingUnavailable }
-        try await self.throttle.check(account: attempt.identifier, client: client)
         let stored = try await self.users.credentials(for: attempt.identifier)
+        // One counter per account, whether it is named by email or by username; per name for unknown users.
+        let account = stored.map { LoginThrottle.Account.user($0.id) } ?? .unknown(attempt.identifier)
+        try await self.throttle.check(account: account, client: client)
         let matches = try await self.hasher.verify(attempt.password, hash: stored?.hashedPassword)
         var role: String?
         if let stored, matches, stored.isActive, let tenant = attempt.tenant {
             role = try await self.users.membership(stored.id, tenant: tenant)
         }
         guard let stored, matches, stored.isActive, attempt.tenant == nil || role != nil else {
-            await self.throttle.recordFailure(account: attempt.identifier, client: client)
+            await self.throttle.recordFailure(account: account, client: client)
             self.logger.info("login refused", metadata: ["client": .string(client)])
             throw UserError.invalidCredentials
         }
-        await self.throttle.recordSuccess(account: attempt.identifier)
+        await self.throttle.recordSuccess(account: account)
         let refresh = RefreshToken.generate()
         let now = Date()
         try await self.refreshTokens.issue(refresh, user: stored.id, tenant: attempt.tenant, expiresAt: self.refreshExpiry(from: now))
@@ -203,9 +208,10 @@ struct UserManager: Sendable {
     }
 
     private static func position(_ cursor: PageCursor) throws(APIError) -> (createdAt: Date, id: UUID) {
-        guard cursor.values.count == 2, let date = cursor.values[0].dateValue, let raw = cursor.values[1].stringValue, let id = UUID(uuidString: raw)
+        guard cursor.values.count == 2, case .int(let micros) = cursor.values[0], let raw = cursor.values[1].stringValue,
+            let id = UUID(uuidString: raw)
         else { throw APIError.badRequest("cursor must be the next value of a previous page.", code: "invalid_cursor") }
-        return (date, id)
+        return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
     }
 
     static func requireServiceOrAdmin(_ caller: Caller?) throws(UserError) {

@@ -70,13 +70,14 @@ enum UserValidation {
         return value
     }
 
-    /// A preference key: 1–64 characters, a letter or digit first, then letters, digits, `.`, `_` or `-`.
+    /// A preference key: 1–64 characters, a letter or digit first, then letters, digits, `_` or `-`. No `.`: the
+    /// shared body rules refuse dotted keys in every body (`invalid_key`), so one rule holds for every service.
     static func preferenceKey(_ key: String) throws(UserError) -> String {
         let bytes = Array(key.utf8)
         guard (1...64).contains(bytes.count), let first = bytes.first, Self.isAlphanumeric(first),
-            bytes.allSatisfy({ Self.isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") })
+            bytes.allSatisfy({ Self.isAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") })
         else {
-            throw .invalidInput("preference keys must be 1 to 64 characters: a letter or digit, then letters, digits, '.', '_' or '-'.")
+            throw .invalidInput("preference keys must be 1 to 64 characters: a letter or digit, then letters, digits, '_' or '-'.")
         }
         return key
     }

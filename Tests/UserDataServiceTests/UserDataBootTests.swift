@@ -6,7 +6,9 @@ import Testing
 @Suite(.enabled(if: TestServers.mongoEnabled && TestServers.postgresEnabled, TestServers.skipReason), .serialized)
 struct UserDataBootIntegrationTests {
     @Test func reportsItsStores() async throws {
-        for name in ["system_users", "user_extensions"] { try await TestDatabases.ensurePostgresDatabase(name) }
+        // The startup migration grants to user_data_app and refuses to run without it; this also creates the two
+        // databases (once per process, as the other suites need user_extensions concurrently).
+        try await UserDataRoles.ensure()
         let postgres = try TestServers.postgres()
         let report = try await ServiceBoot.readiness(
             UserDataApp.makeApplication(

@@ -35,9 +35,10 @@ import Testing
     }
 
     @Test func preferences() throws {
-        _ = try UserValidation.preferences(["theme": "dark", "ui.density": ["compact": true]])
+        _ = try UserValidation.preferences(["theme": "dark", "ui_density": ["compact": true]])
         #expect(throws: UserError.self) { try UserValidation.preferences(["$set": 1]) }
         #expect(throws: UserError.self) { try UserValidation.preferences(["-x": 1]) }
+        #expect(throws: UserError.self) { try UserValidation.preferences(["ui.density": 1]) }
         let many = JSONObject((0...UserValidation.maximumPreferences).map { ("k\($0)", JSONValue.bool(true)) })
         #expect(throws: UserError.self) { try UserValidation.preferences(many) }
     }
