@@ -9,12 +9,10 @@ struct CreateUserRequest: Decodable, Sendable {
     var profile: JSONObject?
     var isActive: Bool?
     var isAdmin: Bool?
-    /// The role in the request's tenant (`tenant_users.role`).
-    var role: String?
 
     /// The wire names.
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case email, username, password, profile, role
+        case email, username, password, profile
         case authProvider = "auth_provider"
         case isActive = "is_active"
         case isAdmin = "is_admin"
@@ -33,7 +31,6 @@ struct CreateUserRequest: Decodable, Sendable {
         case (_, nil): password = nil
         case (_, .some): throw .invalidInput("password is only for auth_provider local; other providers authenticate elsewhere.")
         }
-        if self.role != nil, tenant == nil { throw .invalidInput("role needs a tenant (X-Tenant-ID).") }
         return NewUser(
             email: try UserValidation.email(self.email),
             username: try UserValidation.username(self.username),
@@ -42,7 +39,9 @@ struct CreateUserRequest: Decodable, Sendable {
             profile: try UserValidation.profile(self.profile ?? [:]),
             isActive: self.isActive ?? true,
             isAdmin: self.isAdmin ?? false,
-            tenant: try tenant.map { tenant throws(UserError) in (tenant, try UserValidation.word(self.role ?? "member", field: "role")) }
+            // Every assignment is a `member` for now: setting tenant roles is a later issue's endpoint, not a field
+            // of POST /users (which would only be valid together with a header, which no schema can say).
+            tenant: tenant.map { ($0, "member") }
         )
     }
 }

@@ -67,6 +67,7 @@ enum UserValidation {
         } catch {
             throw .invalidInput(error.detail)
         }
+        try Self.refuseNUL(.object(value), path: "profile")
         return value
     }
 
@@ -94,8 +95,23 @@ enum UserValidation {
             } catch {
                 throw .invalidInput(error.detail)
             }
+            try Self.refuseNUL(member, path: "preferences.\(key)")
         }
         return value
+    }
+
+    /// PostgreSQL's `jsonb` cannot store U+0000 in a string; refusing it here makes it a 400, not a failed INSERT.
+    static func refuseNUL(_ value: JSONValue, path: String) throws(UserError) {
+        switch value {
+        case .string(let text) where text.utf8.contains(0):
+            throw .invalidInput("\(path): strings may not contain NUL (U+0000).")
+        case .object(let object):
+            for (key, member) in object { try Self.refuseNUL(member, path: "\(path).\(key)") }
+        case .array(let members):
+            for member in members { try Self.refuseNUL(member, path: path) }
+        default:
+            return
+        }
     }
 
     /// The `{user_id}` path segment as a UUID.

@@ -19,7 +19,7 @@ struct UserDataLifecycleIntegrationTests {
             let password = "correct horse 1"
             let created = try await client.call(
                 .post, "/api/v1/users", tenant: tenant,
-                body: createBody(identity, password: password, extra: ["profile": ["display_name": "Life"], "role": "editor"]))
+                body: createBody(identity, password: password, extra: ["profile": ["display_name": "Life"]]))
             #expect(created.status == 201, "\(created.body)")
             #expect(!created.body.contains("hashed_password") && !created.body.contains(password), "no hash or password in the answer")
             let id = try #require(created["id"]?.stringValue)
@@ -37,7 +37,7 @@ struct UserDataLifecycleIntegrationTests {
             #expect(hash.hasPrefix("$2"), "bcrypt hash expected, got a \(hash.count)-character value")
             #expect(!hash.contains(password))
             let assigned = try await store.count(
-                "SELECT count(*)::int AS n FROM user_data.tenant_users WHERE user_id = $1::uuid AND tenant_id = $2 AND role = 'editor'", [id, tenant])
+                "SELECT count(*)::int AS n FROM user_data.tenant_users WHERE user_id = $1::uuid AND tenant_id = $2 AND role = 'member'", [id, tenant])
             #expect(assigned == 1)
 
             let fetched = try await client.call(.get, "/api/v1/users/\(id)")

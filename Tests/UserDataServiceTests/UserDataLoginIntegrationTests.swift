@@ -15,7 +15,7 @@ struct UserDataLoginIntegrationTests {
     @Test func loginIssuesTokensAndRefusesAlike() async throws {
         try await withUserDataService { client, store in
             let tenant = userTenantID()
-            let alice = try await client.createUser("login_a", tenant: tenant, extra: ["role": "editor"])
+            let alice = try await client.createUser("login_a", tenant: tenant)
             let inactive = try await client.createUser("login_off", extra: ["is_active": false])
             let address = uniqueClientAddress()
 
@@ -43,7 +43,7 @@ struct UserDataLoginIntegrationTests {
             #expect(byName.status == 200, "\(byName.body)")
             let scoped = try #require(unverifiedClaims(try byName.decode(TestTokenPair.self).accessToken))
             #expect(scoped["tenant_id"]?.stringValue == tenant)
-            #expect(scoped["roles"]?.arrayValue?.contains("tenant:editor") == true)
+            #expect(scoped["roles"]?.arrayValue?.contains("tenant:member") == true)
 
             let refusals: [(String, TestReply)] = [
                 ("wrong password", try await client.login(email: alice.email, password: "not the password", from: address)),

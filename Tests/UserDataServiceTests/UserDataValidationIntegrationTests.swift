@@ -62,7 +62,7 @@ struct UserDataValidationIntegrationTests {
                     label: "password of 73 bytes", body: with("password", .string(String(repeating: "é", count: 36) + "a")),
                     code: "invalid_password"),
                 Refusal(label: "bad auth_provider", body: with("auth_provider", "Local Provider"), code: "invalid_input"),
-                Refusal(label: "role without tenant", body: with("role", "editor"), code: "invalid_input"),
+                Refusal(label: "role (not a field of POST)", body: with("role", "editor"), code: "unknown_field"),
                 Refusal(label: "profile too deep", body: with("profile", Self.nested(depth: 20))),
             ]
             let before = try await store.userCount()

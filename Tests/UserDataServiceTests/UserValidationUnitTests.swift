@@ -39,6 +39,8 @@ import Testing
         #expect(throws: UserError.self) { try UserValidation.preferences(["$set": 1]) }
         #expect(throws: UserError.self) { try UserValidation.preferences(["-x": 1]) }
         #expect(throws: UserError.self) { try UserValidation.preferences(["ui.density": 1]) }
+        #expect(throws: UserError.self) { try UserValidation.preferences(["theme": ["a", "nul\u{0}"]]) }
+        #expect(throws: UserError.self) { try UserValidation.profile(["bio": ["text": "nul\u{0}"]]) }
         let many = JSONObject((0...UserValidation.maximumPreferences).map { ("k\($0)", JSONValue.bool(true)) })
         #expect(throws: UserError.self) { try UserValidation.preferences(many) }
     }
@@ -74,9 +76,6 @@ import Testing
         #expect(try external.validated(tenant: nil).password == nil)
         external.password = "password123"
         #expect(throws: UserError.self) { try external.validated(tenant: nil) }
-        var roleWithoutTenant = CreateUserRequest(email: "a@b.co", username: "abc", password: "password123")
-        roleWithoutTenant.role = "member"
-        #expect(throws: UserError.self) { try roleWithoutTenant.validated(tenant: nil) }
     }
 
     @Test func plainUsersActOnlyOnThemselves() throws {
