@@ -111,7 +111,7 @@ struct UserDataTenantIntegrationTests {
             #expect(try connection.query("SELECT count(*)::int AS n FROM user_data.users").first?.decode("n", as: Int.self) == 2)
 
             do {
-                try connection.transaction(tenant: tenantA) { connection in
+                _ = try connection.transaction(tenant: tenantA) { connection in
                     try connection.query(
                         "INSERT INTO user_data.tenant_users (tenant_id, user_id, role) VALUES ($1, $2::uuid, 'member')", [rawB, bob.id])
                 }
@@ -120,7 +120,7 @@ struct UserDataTenantIntegrationTests {
                 #expect(error.sqlState == "42501", "row-level security refuses it: \(error.sqlState ?? "-") \(error.message)")
             }
             do {
-                try connection.transaction(tenant: tenantA) { connection in
+                _ = try connection.transaction(tenant: tenantA) { connection in
                     try connection.query("UPDATE user_data.tenant_users SET tenant_id = $1 WHERE user_id = $2::uuid", [rawB, alice.id])
                 }
                 Issue.record("moving A's row to tenant B inside A's transaction succeeded")
