@@ -31,7 +31,7 @@ enum TenantValidation {
         else {
             throw APIError.badRequest(
                 "name must be 1-\(maximumNameLength) characters of ASCII letters, digits, spaces and _ . , & ' ( ) -, "
-                    + "starting with a letter or digit.")
+                    + "starting with a letter or digit and not ending in a space.")
         }
         return raw
     }
