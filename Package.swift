@@ -159,5 +159,12 @@ let package = Package(
             path: "Benchmarks/MongoFloor",
             swiftSettings: swiftSettings
         ),
+        // `make bench-users`: bcrypt verifications per second with the service's library, the ceiling of login throughput.
+        .executableTarget(
+            name: "bcrypt-floor",
+            dependencies: [.product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
+            path: "Benchmarks/BcryptFloor",
+            swiftSettings: swiftSettings
+        ),
     ] + serviceTargets + serviceTestTargets
 )

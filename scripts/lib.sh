@@ -153,6 +153,25 @@ for s in socks:
 PY
 }
 
+# apt_install PACKAGE...: install the Debian packages that are missing (the
+# benchmarks' extras such as wrk and perf; install-deps.sh has its own list).
+apt_install() {
+    local missing=() pkg status sudo=()
+    for pkg in "$@"; do
+        # `dpkg -s` alone also succeeds for removed-but-not-purged packages.
+        status=$(dpkg -s "$pkg" 2>/dev/null | sed -n 's/^Status: //p') || true
+        [[ $status == "install ok installed" ]] || missing+=("$pkg")
+    done
+    ((${#missing[@]} > 0)) || return 0
+    if ((EUID != 0)); then
+        command -v sudo >/dev/null || die "missing packages (${missing[*]}) and not root; install them first"
+        sudo=(sudo)
+    fi
+    note "installing Debian packages: ${missing[*]}"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 # spawn_bg PIDFILE LOGFILE CMD [ARGS...]: run CMD in its own session (a Ctrl-C
 # in the caller's terminal must not reach it), stdin from /dev/null, stdout and
 # stderr appended to LOGFILE. The child writes its own PID right before exec:

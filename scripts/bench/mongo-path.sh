@@ -32,23 +32,6 @@ PEER_DIR="$REPO_ROOT/Benchmarks/TaskPeer"
 PEER_VENV="$PEER_DIR/.venv"
 RAW_DIR="$REPO_ROOT/docs/performance.raw/mongo-path"
 
-# install_apt PACKAGE...: as scripts/install-deps.sh does, apt-get only for what is missing.
-install_apt() {
-    local missing=() pkg status sudo=()
-    for pkg in "$@"; do
-        status=$(dpkg -s "$pkg" 2>/dev/null | sed -n 's/^Status: //p') || true
-        [[ $status == "install ok installed" ]] || missing+=("$pkg")
-    done
-    ((${#missing[@]} > 0)) || return 0
-    if ((EUID != 0)); then
-        command -v sudo >/dev/null || die "missing packages (${missing[*]}) and not root; install them first"
-        sudo=(sudo)
-    fi
-    note "installing Debian packages: ${missing[*]}"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
-
 # peer_venv: Benchmarks/TaskPeer/.venv with requirements.txt installed; rebuilt when the requirements change.
 peer_venv() {
     local stamp="$PEER_VENV/.requirements-sha256" want
@@ -71,8 +54,8 @@ if [[ ${1:-} != --inner ]]; then
     esac
     "$SCRIPT_DIR/../install-deps.sh"
     # perf is optional (BENCH_PERF=0 skips it); linux-perf is the Debian package of /usr/bin/perf.
-    install_apt wrk
-    if ((BENCH_PERF)) && ! command -v perf >/dev/null; then install_apt linux-perf || warn "no perf: skipping perf stat/record"; fi
+    apt_install wrk
+    if ((BENCH_PERF)) && ! command -v perf >/dev/null; then apt_install linux-perf || warn "no perf: skipping perf stat/record"; fi
     peer_venv
     # One product per invocation: given twice, `--product` builds only the last.
     note "building release binaries (task-repo-service, mongo-floor)"

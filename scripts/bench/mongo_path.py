@@ -402,13 +402,13 @@ def report(bench: Bench, started: dt.datetime, load_start: str, wall: float) -> 
     return "\n".join(lines) + "\n", raw
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replaces the section (from its heading to the next "## " heading) or appends it at the end of the file.
+def write_section(path: Path, section: str, heading: str = SECTION) -> None:
+    """Replaces the section (from `heading` to the next "## " heading) or appends it at the end of the file.
 
     At the end it lies below "## Service benchmarks", which scripts/bench/bench.py keeps verbatim.
     """
     text = path.read_text() if path.exists() else "# Performance\n"
-    start = text.find(f"\n{SECTION}\n")
+    start = text.find(f"\n{heading}\n")
     if start >= 0:
         following = text.find("\n## ", start + 1)
         tail = text[following + 1:] if following >= 0 else ""
