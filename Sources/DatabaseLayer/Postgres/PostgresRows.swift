@@ -165,6 +165,7 @@ enum PostgresTimestamp {
         let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
         let seconds = Int(floor(micros / 1_000_000))
         let fraction = Int(micros) - seconds * 1_000_000
+        if let text = CivilTimestamp.formatMicroseconds(seconds: seconds, microseconds: fraction) { return text }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(seconds)))
@@ -177,6 +178,7 @@ enum PostgresTimestamp {
     }
 
     static func parse(_ text: String) -> Date? {
+        if let date = CivilTimestamp.parse(text, separator: 0x20, hourOffsets: true) { return date }
         // `2024-01-02 03:04:05.678+00` or `…+05:30`; normalise to ISO 8601 for the parser.
         var iso = text.replacingOccurrences(of: " ", with: "T")
         if let signIndex = iso.lastIndex(where: { $0 == "+" || $0 == "-" }), signIndex > iso.index(iso.startIndex, offsetBy: 10) {

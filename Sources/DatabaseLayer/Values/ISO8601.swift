@@ -7,10 +7,14 @@ public enum ISO8601 {
 
     /// `2024-01-02T03:04:05.678Z`, rounded to the nearest millisecond (the formatter truncates, and a millisecond
     /// value read back as a binary fraction can sit a hair below itself).
-    public static func format(_ date: Date) -> String { withFraction.format(date.addingTimeInterval(0.0005)) }
+    public static func format(_ date: Date) -> String {
+        CivilTimestamp.formatMilliseconds(date) ?? withFraction.format(date.addingTimeInterval(0.0005))
+    }
 
     /// Parses an ISO 8601 timestamp with or without fractional seconds and with `Z` or an offset; nil when invalid.
     public static func parse(_ text: String) -> Date? {
+        // The layout services write and clients send, by hand; Foundation for every other form it accepts.
+        if let date = CivilTimestamp.parse(text, separator: 0x54) { return date }
         // TEST-SERVER WORKAROUND (nx-27017 0.8.1): it stores a date written by an update operator as
         // `2024-01-02 03:04:05.678000` (UTC, no zone). Real MongoDB and SecantusDB never produce this form; it is
         // read back as the date it was so documents the stand-in touched stay decodable. Remove with nx-27017.
