@@ -65,7 +65,8 @@ class Bench:
         self.cached = Server("cached", "user-data-service (cache on)", int(cached_port), int(cached_pid), args.database)
         self.uncached = Server("uncached", "user-data-service (cache off)", int(uncached_port), int(uncached_pid), args.database)
         self.hashes: dict[int, str] = {}
-        self.perf_dso: list[tuple[str, float]] = []
+        self.perf_dso: dict[str, list[tuple[str, float]]] = {}
+        self.perf_symbols: dict[str, dict[str, float]] = {}
         self.measurements = [
             Measurement("get_cached", "GET /api/v1/users/{id}, cache on", "wrk"),
             Measurement("get_uncached", "GET /api/v1/users/{id}, cache off", "wrk"),
@@ -224,18 +225,24 @@ ON CONFLICT DO NOTHING;
             self.perf_record()
 
     def perf_record(self) -> None:
-        """One uncached GET run under perf record -g: where the service's time goes, by DSO."""
-        data = self.raw / "perf-uncached.data"
-        perf = ["perf", "record", "-g", "-o", str(data), "-p", ",".join(map(str, self.uncached.pids())), "--",
-                "sleep", str(self.args.duration)]
-        try:
-            self.wrk(self.uncached, "get", GET_FIRST, self.args.users, "perf-record-uncached", perf)
-            report = subprocess.run(["perf", "report", "-i", str(data), "--sort", "dso", "--stdio", "--no-children"],
-                                    capture_output=True, text=True, check=True).stdout
-            (self.raw / "perf-uncached-dso.txt").write_text(report)
-            self.perf_dso = parse_perf_dso(report)
-        except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
-            note(f"perf record failed, no breakdown: {error}")
+        """An uncached GET run and a cost-4 login run under perf record -g: where the service's time goes, by DSO."""
+        for key, mode, first in (("get", "get", GET_FIRST), ("login4", "login", LOGIN4_FIRST)):
+            data = self.raw / f"perf-{key}.data"
+            perf = ["perf", "record", "-g", "-o", str(data), "-p", ",".join(map(str, self.uncached.pids())), "--",
+                    "sleep", str(self.args.duration)]
+            count = self.args.users if mode == "get" else self.args.login_users
+            try:
+                self.wrk(self.uncached, mode, first, count, f"perf-record-{key}", perf)
+                report = subprocess.run(["perf", "report", "-i", str(data), "--sort", "dso", "--stdio", "--no-children"],
+                                        capture_output=True, text=True, check=True).stdout
+                (self.raw / f"perf-{key}-dso.txt").write_text(report)
+                self.perf_dso[key] = parse_perf_dso(report)
+                symbols = subprocess.run(["perf", "report", "-i", str(data), "--sort", "symbol", "--stdio", "--no-children"],
+                                         capture_output=True, text=True, check=True).stdout
+                (self.raw / f"perf-{key}-symbols.txt").write_text(symbols)
+                self.perf_symbols[key] = symbol_groups(symbols)
+            except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
+                note(f"perf record of {key} failed, no breakdown: {error}")
 
 
 def group(dso: str) -> str:
@@ -245,6 +252,27 @@ def group(dso: str) -> str:
     if dso == "user-data-service":
         return "user-data-service (its Swift code, NIO, Hummingbird: linked statically)"
     return dso_group(dso)
+
+
+# Work that is linked into the service binary, so that the DSO view cannot tell it apart: by symbol name.
+SYMBOL_GROUPS = [
+    ("bcrypt (HummingbirdBcrypt's C code)", re.compile(r"blf_|bcrypt|Blowfish|encipher", re.IGNORECASE)),
+    ("BoringSSL (ES256 signing, SHA-256)", re.compile(r"CCryptoBoringSSL|p256|nistz256|ecp_|sha256", re.IGNORECASE)),
+]
+
+
+def symbol_groups(report: str) -> dict[str, float]:
+    """Shares of `perf report --sort symbol` by SYMBOL_GROUPS."""
+    shares = {name: 0.0 for name, _ in SYMBOL_GROUPS}
+    for line in report.splitlines():
+        match = re.match(r"\s*([\d.]+)%\s+\[[.k]\]\s+(\S.*?)\s*$", line)
+        if not match:
+            continue
+        for name, pattern in SYMBOL_GROUPS:
+            if pattern.search(match.group(2)):
+                shares[name] += float(match.group(1))
+                break
+    return shares
 
 
 def report(bench: Bench, started: dt.datetime, load_start: str, wall: float) -> tuple[str, dict]:
@@ -297,16 +325,21 @@ def report(bench: Bench, started: dt.datetime, load_start: str, wall: float) -> 
         f"| login at cost 12 / pgbench credentials SELECT | {fmt(ratio(rps['login12'], rps['pgbench_credentials']), '.4f')} |",
         "",
     ]
-    if bench.perf_dso:
+    titles = {"get": "`GET /users/{id}` with the cache off", "login4": "login at bcrypt cost 4"}
+    for key, rows in bench.perf_dso.items():
         groups: dict[str, float] = {}
-        for dso, percent in bench.perf_dso:
+        for dso, percent in rows:
             groups[group(dso)] = groups.get(group(dso), 0.0) + percent
-        lines += ["Where the cache-off instance's CPU goes under GET (`perf record -g`, samples by DSO, self time):", "",
-                  "| layer | share of samples |", "|---|---|"]
+        lines += [f"Where the cache-off instance's CPU goes under {titles[key]} (`perf record -g`, samples by DSO, self time):",
+                  "", "| layer | share of samples |", "|---|---|"]
         lines += [f"| {name} | {share:.1f}% |" for name, share in sorted(groups.items(), key=lambda item: -item[1])]
+        for name, share in bench.perf_symbols.get(key, {}).items():
+            if share >= 0.1:
+                lines.append(f"| of which, by symbol: {name} | {share:.1f}% |")
         lines.append("")
     raw = {"started": started.isoformat(), "args": vars(args), "medians": med,
-           "runs": {m.key: m.runs for m in bench.measurements}, "perf_dso": bench.perf_dso}
+           "runs": {m.key: m.runs for m in bench.measurements}, "perf_dso": bench.perf_dso,
+           "perf_symbols": bench.perf_symbols}
     return "\n".join(lines) + "\n", raw
 
 
