@@ -172,6 +172,36 @@ apt_install() {
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# bench_release_build PRODUCT...: what a benchmark script does before it measures: Swift on PATH, the
+# dependencies, wrk and (unless BENCH_PERF=0) perf, then the PRODUCTs built in release. Sets and exports
+# BENCH_BIN_DIR.
+bench_release_build() {
+    local product
+    case ":$PATH:" in
+    *:/opt/swift/usr/bin:*) ;;
+    *) [[ -x /opt/swift/usr/bin/swift ]] && export PATH="$PATH:/opt/swift/usr/bin" ;;
+    esac
+    "$REPO_ROOT/scripts/install-deps.sh"
+    apt_install wrk
+    # perf is optional; linux-perf is the Debian package of /usr/bin/perf.
+    if ((${BENCH_PERF:-1})) && ! command -v perf >/dev/null; then apt_install linux-perf || warn "no perf: skipping the perf runs"; fi
+    note "building release binaries ($*)"
+    # One product per invocation: given twice, `--product` builds only the last.
+    for product in "$@"; do swift build -c release --product "$product"; done
+    BENCH_BIN_DIR=$(swift build -c release --show-bin-path)
+    export BENCH_BIN_DIR
+}
+
+# bench_commit: the short commit measured, "+ uncommitted changes" when the code differs from it.
+bench_commit() {
+    local commit
+    commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [[ $commit != unknown && -n $(git -C "$REPO_ROOT" status --porcelain -- Sources Benchmarks Package.swift 2>/dev/null) ]]; then
+        commit="$commit + uncommitted changes"
+    fi
+    printf '%s\n' "$commit"
+}
+
 # spawn_bg PIDFILE LOGFILE CMD [ARGS...]: run CMD in its own session (a Ctrl-C
 # in the caller's terminal must not reach it), stdin from /dev/null, stdout and
 # stderr appended to LOGFILE. The child writes its own PID right before exec:

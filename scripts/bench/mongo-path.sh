@@ -48,21 +48,8 @@ peer_venv() {
 
 # ---------------------------------------------------------------- outside
 if [[ ${1:-} != --inner ]]; then
-    case ":$PATH:" in
-    *:/opt/swift/usr/bin:*) ;;
-    *) [[ -x /opt/swift/usr/bin/swift ]] && export PATH="$PATH:/opt/swift/usr/bin" ;;
-    esac
-    "$SCRIPT_DIR/../install-deps.sh"
-    # perf is optional (BENCH_PERF=0 skips it); linux-perf is the Debian package of /usr/bin/perf.
-    apt_install wrk
-    if ((BENCH_PERF)) && ! command -v perf >/dev/null; then apt_install linux-perf || warn "no perf: skipping perf stat/record"; fi
+    bench_release_build task-repo-service mongo-floor
     peer_venv
-    # One product per invocation: given twice, `--product` builds only the last.
-    note "building release binaries (task-repo-service, mongo-floor)"
-    swift build -c release --product task-repo-service
-    swift build -c release --product mongo-floor
-    BENCH_BIN_DIR=$(swift build -c release --show-bin-path)
-    export BENCH_BIN_DIR
     exec "$REPO_ROOT/scripts/with-test-servers.sh" bash "$SCRIPT_DIR/mongo-path.sh" --inner
 fi
 
@@ -148,10 +135,7 @@ for key in swift peer floor; do
     note "$key ready on port ${PORT[$key]} (PID ${PIDS[$key]})"
 done
 
-commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ $commit != unknown && -n $(git -C "$REPO_ROOT" status --porcelain -- Sources Benchmarks Package.swift 2>/dev/null) ]]; then
-    commit="$commit + uncommitted changes"
-fi
+commit=$(bench_commit)
 servers=()
 for key in swift peer floor; do servers+=(--server "$key:${PORT[$key]}:${PIDS[$key]}:${DATABASE[$key]}"); done
 

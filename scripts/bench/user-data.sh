@@ -32,19 +32,7 @@ RAW_DIR="$REPO_ROOT/docs/performance.raw/user-data"
 
 # ---------------------------------------------------------------- outside
 if [[ ${1:-} != --inner ]]; then
-    case ":$PATH:" in
-    *:/opt/swift/usr/bin:*) ;;
-    *) [[ -x /opt/swift/usr/bin/swift ]] && export PATH="$PATH:/opt/swift/usr/bin" ;;
-    esac
-    "$SCRIPT_DIR/../install-deps.sh"
-    apt_install wrk
-    if ((BENCH_PERF)) && ! command -v perf >/dev/null; then apt_install linux-perf || warn "no perf: skipping perf record"; fi
-    # One product per invocation: given twice, `--product` builds only the last.
-    note "building release binaries (user-data-service, bcrypt-floor)"
-    swift build -c release --product user-data-service
-    swift build -c release --product bcrypt-floor
-    BENCH_BIN_DIR=$(swift build -c release --show-bin-path)
-    export BENCH_BIN_DIR
+    bench_release_build user-data-service bcrypt-floor
     exec "$REPO_ROOT/scripts/with-test-servers.sh" bash "$SCRIPT_DIR/user-data.sh" --inner
 fi
 
@@ -135,10 +123,7 @@ for key in cached uncached; do
     note "user-data-service ($key) ready on port ${PORT[$key]} (PID $(cat "$RAW_DIR/$key.pid"))"
 done
 
-commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ $commit != unknown && -n $(git -C "$REPO_ROOT" status --porcelain -- Sources Benchmarks Package.swift 2>/dev/null) ]]; then
-    commit="$commit + uncommitted changes"
-fi
+commit=$(bench_commit)
 
 # In the background so that a TERM reaches the trap at once (bash defers traps while a foreground child runs).
 "$VENV_PY" "$SCRIPT_DIR/user_data.py" \
