@@ -62,11 +62,16 @@ public struct ServiceRequestDecoder: RequestDecoder {
         }
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("The request body is empty.", code: "invalid_body") }
-        let decoder = JSONDecoder()
-        decoder.userInfo[JSONValue.plainObjectsKey] = true
-        decoder.dateDecodingStrategy = ISO8601.decodingStrategy
+        // One parse into a tree (objects kept plain: a client's `$date` key must reach JSONBodyRules, which
+        // refuses it, instead of turning into a stored date), then the typed value is read from that tree.
+        let value: JSONValue
         do {
-            return try decoder.decode(T.self, from: Data(buffer.readableBytesView))
+            value = try JSONParser.parse(buffer, plainObjects: true)
+        } catch {
+            throw APIError.badRequest("The body is not valid JSON: \(error).", code: "invalid_body")
+        }
+        do {
+            return try JSONValueDecoder.decode(T.self, from: value)
         } catch let error as DecodingError {
             throw APIError.badRequest(Problem.describe(error), code: "invalid_body")
         }

@@ -30,9 +30,8 @@ public struct RedisCache: Sendable {
         let fullKey = self.prefix + key
         do {
             if let cached = try await self.redis.get(fullKey) {
-                let decoder = JSONDecoder()
-                decoder.dateDecodingStrategy = ISO8601.decodingStrategy
-                if let value = try? decoder.decode(Value.self, from: Data(cached.utf8)) {
+                // An entry that no longer decodes (written by an older version) is a miss, not an error.
+                if let tree = try? JSONParser.parse(cached, plainObjects: true), let value = try? JSONValueDecoder.decode(Value.self, from: tree) {
                     self.metrics?.recordCache(result: "hit")
                     return value
                 }
@@ -46,9 +45,7 @@ public struct RedisCache: Sendable {
         }
         guard let value = try await load() else { return nil }
         do {
-            let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = ISO8601.encodingStrategy
-            try await self.redis.set(fullKey, String(decoding: try encoder.encode(value), as: UTF8.self), expiresIn: self.ttlSeconds)
+            try await self.redis.set(fullKey, String(decoding: try JSONBytesEncoder.encode(value), as: UTF8.self), expiresIn: self.ttlSeconds)
         } catch {
             self.logger.warning("cache write failed", metadata: ["key": "\(fullKey)", "error": .string(String(reflecting: error))])
         }

@@ -54,6 +54,9 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     /// An object from ordered members.
     public init(_ members: [(String, JSONValue)]) { self.members = members.map { (key: $0.0, value: $0.1) } }
 
+    /// An object from members the caller has already checked for repeated keys (``JSONParser``).
+    init(members: [(key: String, value: JSONValue)]) { self.members = members }
+
     /// An object from a literal, in literal order.
     public init(dictionaryLiteral elements: (String, JSONValue)...) { self.init(elements) }
 
@@ -171,8 +174,8 @@ extension JSONValue {
     }
 
     /// Parses JSON text (as sent by clients or stored in `jsonb`); `{"$date": …}` and `{"$oid": …}` become dates and ObjectIds.
-    public init(jsonText: String) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: Data(jsonText.utf8))
+    public init(jsonText: String) throws(JSONParseError) {
+        self = try JSONParser.parse(jsonText)
     }
 }
 
@@ -243,7 +246,8 @@ extension JSONValue: Codable {
     /// as an operator key, instead of turning into a stored date on the way.
     public static let plainObjectsKey = CodingUserInfoKey(rawValue: "prismicx.jsonvalue.plain-objects")!
 
-    private static func extendedJSON(_ object: JSONObject) -> JSONValue? {
+    /// The date or ObjectId a one-member `{"$date": …}` / `{"$oid": …}` object stands for, if it is one.
+    static func extendedJSON(_ object: JSONObject) -> JSONValue? {
         if let date = object["$date"] {
             switch date {
             case .int(let milliseconds): return .date(Date(timeIntervalSince1970: Double(milliseconds) / 1000))
@@ -322,10 +326,8 @@ extension JSONObject {
         self = try bytes.withUnsafeBytes { raw in try BSONDocumentView(raw).object() }
     }
 
-    /// Decodes a `Decodable` value from this object; dates are read from their ISO 8601 form.
+    /// Decodes a `Decodable` value from this object (``JSONValueDecoder``); dates are read from their ISO 8601 form.
     public func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = ISO8601.decodingStrategy
-        return try decoder.decode(T.self, from: Data(self.jsonString.utf8))
+        try JSONValueDecoder.decode(T.self, from: .object(self))
     }
 }
