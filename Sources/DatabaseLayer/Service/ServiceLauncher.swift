@@ -15,9 +15,17 @@ public enum ServiceLauncher {
         // then runs on the loop that read it, and a store reply resumes it with one wake-up instead of two hops
         // (pool thread -> global executor -> event loop); measured in docs/performance.md. Nothing of ours blocks
         // on the global executor: every C call runs on a ConnectionPool's own threads.
-        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        // `CONCURRENCY_EXECUTOR=default` keeps the runtime's pool, so the two can be compared in one benchmark run.
         let environment = ServiceEnvironment.process
         let descriptor = App.Configuration.descriptor
+        switch environment.string("CONCURRENCY_EXECUTOR", default: "event-loops").lowercased() {
+        case "event-loops": _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        case "default": break
+        default:
+            FileHandle.standardError.write(
+                Data("\(descriptor.name): configuration error: CONCURRENCY_EXECUTOR must be event-loops or default\n".utf8))
+            exit(1)
+        }
         let level = HTTPServiceConfiguration.logLevel(environment.string(descriptor.effectiveLogLevelVariable(in: environment), default: "info"))
         let json = environment.string("LOG_FORMAT", default: "text").lowercased() == "json"
         LoggingSystem.bootstrap { label in
