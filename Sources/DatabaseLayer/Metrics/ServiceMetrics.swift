@@ -8,6 +8,26 @@ public final class ServiceMetrics: DatabaseMetricsRecorder, Sendable {
     /// The registry; services add their own families to it.
     public let registry: PrometheusCollectorRegistry
     private let pools = NIOLockedValueBox<[(backend: String, name: String, statistics: @Sendable () -> ConnectionPoolStatistics)]>([])
+    /// The per-request metrics already made, by their labels. The registry builds a descriptor, validates the name and
+    /// takes its lock for every `make…` call; that was 2 % of a GET's CPU (docs/performance.md), so each label set
+    /// is made once. All label values are bounded: route templates, known methods, status codes, operation names.
+    private let requestMetrics = NIOLockedValueBox<[RequestLabels: (requests: Counter, duration: DurationHistogram)]>([:])
+    private let operationMetrics = NIOLockedValueBox<[OperationLabels: DurationHistogram]>([:])
+
+    private struct RequestLabels: Hashable {
+        var method: String
+        var route: String
+        var status: Int
+    }
+
+    private struct OperationLabels: Hashable {
+        var backend: String
+        var operation: String
+    }
+
+    /// Methods that get their own label; any other (a client may send any token) is counted as `OTHER`, so a client
+    /// cannot grow the label set.
+    static let labelledMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     /// Latency buckets from 1 ms to 10 s, shared by every duration histogram.
     public static let latencyBuckets: [Duration] = [
@@ -27,24 +47,38 @@ public final class ServiceMetrics: DatabaseMetricsRecorder, Sendable {
     ///   - status: response status code.
     ///   - duration: time to the response head.
     public func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        self.registry.makeCounter(
-            descriptor: .init(metricName: "http_requests", unitName: "total", helpText: "HTTP requests handled"),
-            labels: [("method", method), ("route", route), ("status", String(status))]
-        ).increment()
-        self.registry.makeDurationHistogram(
-            descriptor: .init(metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request latency"),
-            labels: [("method", method), ("route", route)],
-            buckets: Self.latencyBuckets
-        ).record(duration)
+        let labels = RequestLabels(method: Self.labelledMethods.contains(method) ? method : "OTHER", route: route, status: status)
+        let metrics = self.requestMetrics.withLockedValue { made in
+            if let metrics = made[labels] { return metrics }
+            let metrics = (
+                requests: self.registry.makeCounter(
+                    descriptor: .init(metricName: "http_requests", unitName: "total", helpText: "HTTP requests handled"),
+                    labels: [("method", labels.method), ("route", route), ("status", String(status))]),
+                duration: self.registry.makeDurationHistogram(
+                    descriptor: .init(metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request latency"),
+                    labels: [("method", labels.method), ("route", route)],
+                    buckets: Self.latencyBuckets)
+            )
+            made[labels] = metrics
+            return metrics
+        }
+        metrics.requests.increment()
+        metrics.duration.record(duration)
     }
 
     /// Records a database operation's duration.
     public func recordOperation(backend: String, operation: String, duration: Duration) {
-        self.registry.makeDurationHistogram(
-            descriptor: .init(metricName: "db_operation_duration", unitName: "seconds", helpText: "Database operation latency"),
-            labels: [("backend", backend), ("operation", operation)],
-            buckets: Self.latencyBuckets
-        ).record(duration)
+        let labels = OperationLabels(backend: backend, operation: operation)
+        let histogram = self.operationMetrics.withLockedValue { made in
+            if let histogram = made[labels] { return histogram }
+            let histogram = self.registry.makeDurationHistogram(
+                descriptor: .init(metricName: "db_operation_duration", unitName: "seconds", helpText: "Database operation latency"),
+                labels: [("backend", backend), ("operation", operation)],
+                buckets: Self.latencyBuckets)
+            made[labels] = histogram
+            return histogram
+        }
+        histogram.record(duration)
     }
 
     /// Records how long a lease waited for a connection.
