@@ -74,5 +74,31 @@ struct CapturingLogHandler: LogHandler {
         }
         let line = try #require(logs.all.first { $0.message == "request" })
         #expect(line.metadata["tenant_id"] == nil)
+        #expect(line.metadata["duration_ms"]?.description.contains(".") == true)
+    }
+
+    @Test func quietLoggerStillGetsTheRequestID() async throws {
+        let logs = CapturedLogs()
+        var logger = logs.logger()
+        logger.logLevel = .warning
+        try await Application(router: self.router(), logger: logger).test(.router) { client in
+            try await client.execute(uri: "/api/v1/things", method: .get) { response in
+                #expect(response.headers[.init("X-Request-ID")!] != nil)
+            }
+        }
+        #expect(!logs.all.contains { $0.message == "request" })
+    }
+
+    /// The duration is written by hand now; it must read as `String(format: "%.2f")` wrote it (on values already at
+    /// hundredths: a binary tie such as 1.005 may round the other way, which a log line does not care about).
+    @Test func durationReadsAsBefore() {
+        var generator = SplitMix64(state: 7)
+        for _ in 0..<10_000 {
+            let value = Double.random(in: 0..<100_000, using: &generator) * (Bool.random(using: &generator) ? 1 : 0.001)
+            let rounded = (value * 100).rounded() / 100
+            #expect(RequestLoggingMiddleware.twoDecimals(rounded) == String(format: "%.2f", rounded), "\(rounded)")
+        }
+        #expect(RequestLoggingMiddleware.twoDecimals(0) == "0.00")
+        #expect(RequestLoggingMiddleware.twoDecimals(1.005 + 0.0001) == "1.01")
     }
 }
