@@ -6,7 +6,7 @@ SHELL := /bin/bash
 BUILD_CONFIG ?= debug
 export BUILD_CONFIG
 
-.PHONY: help build up down test test-unit bench bench-mongo bench-users validate-openapi clean-data
+.PHONY: help build up down test test-unit bench bench-mongo bench-tenants bench-users validate-openapi clean-data
 
 help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -32,6 +32,9 @@ bench: ## Run the benchmarks (scripts/bench.sh, scripts/bench-tasks.sh) and upda
 
 bench-mongo: ## CPU per request on the MongoDB data path: task service vs FastAPI peer vs libmongoc floor (docs/performance.md)
 	bash scripts/bench/mongo-path.sh
+
+bench-tenants: ## CPU per request of tenant-mgmt-service GET, PUT and create vs a FastAPI peer, /health as baseline (docs/performance.md)
+	bash scripts/bench/tenant-path.sh
 
 bench-users: ## user-data-service GET /users/{id} and login vs pgbench and a bcrypt floor (docs/performance.md)
 	bash scripts/bench/user-data.sh

@@ -174,7 +174,8 @@ apt_install() {
 
 # bench_release_build PRODUCT...: what a benchmark script does before it measures: Swift on PATH, the
 # dependencies, wrk and (unless BENCH_PERF=0) perf, then the PRODUCTs built in release. Sets and exports
-# BENCH_BIN_DIR.
+# BENCH_BIN_DIR. BENCH_SKIP_BUILD=1 builds nothing and measures the PRODUCTs already in BENCH_BIN_DIR (default
+# .build/release), for a run while someone else's SwiftPM build holds .build; bench_commit then says so.
 bench_release_build() {
     local product
     case ":$PATH:" in
@@ -185,6 +186,15 @@ bench_release_build() {
     apt_install wrk
     # perf is optional; linux-perf is the Debian package of /usr/bin/perf.
     if ((${BENCH_PERF:-1})) && ! command -v perf >/dev/null; then apt_install linux-perf || warn "no perf: skipping the perf runs"; fi
+    if ((${BENCH_SKIP_BUILD:-0})); then
+        BENCH_BIN_DIR=${BENCH_BIN_DIR:-$REPO_ROOT/.build/release}
+        for product in "$@"; do
+            [[ -x $BENCH_BIN_DIR/$product ]] || die "BENCH_SKIP_BUILD=1, but there is no $BENCH_BIN_DIR/$product"
+        done
+        warn "BENCH_SKIP_BUILD=1: measuring the binaries already in $BENCH_BIN_DIR ($*), not a fresh build"
+        export BENCH_BIN_DIR
+        return 0
+    fi
     note "building release binaries ($*)"
     # One product per invocation: given twice, `--product` builds only the last.
     for product in "$@"; do swift build -c release --product "$product"; done
@@ -199,6 +209,7 @@ bench_commit() {
     if [[ $commit != unknown && -n $(git -C "$REPO_ROOT" status --porcelain -- Sources Benchmarks Package.swift 2>/dev/null) ]]; then
         commit="$commit + uncommitted changes"
     fi
+    if ((${BENCH_SKIP_BUILD:-0})); then commit="$commit (binaries not rebuilt: BENCH_SKIP_BUILD=1)"; fi
     printf '%s\n' "$commit"
 }
 

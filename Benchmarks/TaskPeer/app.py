@@ -10,23 +10,26 @@ Environment: API_KEY, MONGODB_URI, MONGODB_DATABASE (task_repository), MONGODB_T
 
 from __future__ import annotations
 
-import hmac
 import os
 import re
+import sys
 import uuid
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from motor.motor_asyncio import AsyncIOMotorClient
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-API_KEY = os.environ["API_KEY"].encode()
+# The conventions both peers share (auth, problems, dates): Benchmarks/PeerCommon.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "PeerCommon"))
+from peer_common import Problem, check_document, create_app, jsonable, now_utc  # noqa: E402
+
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 TAG_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 # task_type, worker_id, idempotency_key, filters: 1-128 printable ASCII without spaces, as TaskValidation.identifier.
@@ -43,34 +46,6 @@ INDEXES = [
     IndexModel([("tenant_id", ASCENDING), ("idempotency_key", ASCENDING)], name="tenant_idempotency_key", unique=True,
                partialFilterExpression={"idempotency_key": {"$exists": True}}),
 ]
-
-
-class Problem(Exception):
-    """An RFC 9457 problem to answer with, as DatabaseLayer's APIError."""
-
-    TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict"}
-
-    def __init__(self, status: int, code: str, detail: str):
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
-
-    def response(self) -> JSONResponse:
-        """The problem+json answer."""
-        body = {"type": f"urn:prismicx:problem:{self.code}", "title": self.TITLES.get(self.status, "Error"),
-                "status": self.status, "detail": self.detail, "code": self.code}
-        return JSONResponse(body, status_code=self.status, media_type="application/problem+json")
-
-
-def check_document(value: Any, field: str) -> None:
-    """Rejects keys MongoDB would read as operators or paths, as TaskValidation.document does."""
-    if isinstance(value, dict):
-        for key, member in value.items():
-            if not key or key.startswith("$") or "." in key or "\0" in key:
-                raise ValueError(f"{field} contains a key that is empty, starts with '$' or contains '.'.")
-            check_document(member, field)
-    elif isinstance(value, list):
-        for element in value:
-            check_document(element, field)
 
 
 class CreateTask(BaseModel):
@@ -126,28 +101,6 @@ class Complete(BaseModel):
         return value
 
 
-def now_utc() -> datetime:
-    """Now, naive UTC with millisecond precision: what BSON stores and Motor returns."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-def iso(value: datetime) -> str:
-    """ISO 8601 with milliseconds and Z, as DatabaseLayer's ISO8601.format."""
-    return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"
-
-
-def jsonable(value: Any) -> Any:
-    """The stored document with its dates as ISO strings."""
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, dict):
-        return {key: jsonable(member) for key, member in value.items()}
-    if isinstance(value, list):
-        return [jsonable(element) for element in value]
-    return value
-
-
 def public_view(task: dict[str, Any], include_claim_token: bool = False) -> dict[str, Any]:
     """What clients see: no internal counter, and the claim token only in the claimer's own answers."""
     task.pop("attempts_remaining", None)
@@ -197,46 +150,12 @@ async def lifespan(app: FastAPI):
     client.close()
 
 
-app = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
-
-
-@app.exception_handler(Problem)
-async def problem_handler(_: Request, problem: Problem) -> JSONResponse:
-    """Problems as problem+json."""
-    return problem.response()
-
-
-@app.exception_handler(RequestValidationError)
-async def validation_handler(_: Request, error: RequestValidationError) -> JSONResponse:
-    """Body errors as 400, not FastAPI's 422; a server-owned key is read_only_field as in the Swift service."""
-    errors = error.errors()
-    code = "read_only_field" if any(item.get("type") == "extra_forbidden" for item in errors) else "invalid_body"
-    first = errors[0] if errors else {}
-    detail = f"{'.'.join(str(part) for part in first.get('loc', ()))}: {first.get('msg', 'invalid body')}"
-    return Problem(400, code, detail).response()
-
-
-@app.middleware("http")
-async def api_key(request: Request, call_next):
-    """X-API-Key on everything but the health endpoints, compared in constant time."""
-    if not request.url.path.startswith("/health"):
-        given = request.headers.get("x-api-key", "").encode()
-        if not hmac.compare_digest(given, API_KEY):
-            return Problem(401, "unauthorized", "Send the service API key in the X-API-Key header.").response()
-    return await call_next(request)
-
-
-@app.get("/health")
-async def health() -> dict[str, str]:
-    """Liveness."""
-    return {"status": "ok", "service": "task-peer"}
-
-
-@app.get("/health/ready")
-async def ready(request: Request) -> dict[str, str]:
+async def ping(request: Request) -> None:
     """Readiness: a round trip to MongoDB."""
     await request.app.state.tasks.database.command("ping")
-    return {"status": "pass", "service": "task-peer"}
+
+
+app = create_app("task-peer", lifespan, ping)
 
 
 @app.post("/api/v1/tasks", status_code=201)

@@ -9,17 +9,16 @@
 -- task_id and token, and the thread's next request completes the oldest queued task, or claims when none is queued.
 -- Every complete thus uses a token from a real claim answered before it, and claims and completes stay one to one.
 
+local wrklib = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "wrklib.lua")
 local mode, api_key, seeded
 local static_request
 local queue, head, tail = {}, 1, 0
--- Per-thread counters, read by done() through thread:get.
+-- Per-thread counters, summed by done() through thread:get.
 c200, c201, c204, cother, claimed, completed = 0, 0, 0, 0, 0, 0
+local counters = { { "s200", "c200" }, { "s201", "c201" }, { "s204", "c204" }, { "other", "cother" }, { "claimed", "claimed" },
+  { "completed", "completed" } }
 
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-end
+setup = wrklib.setup
 
 -- The seeded ids are deterministic (see mongo-path.py), so the script needs only their count.
 local function seeded_id(index)
@@ -64,39 +63,20 @@ function request()
 end
 
 function response(status, _, body)
-  if status == 200 then
-    c200 = c200 + 1
-    if mode == "claimcomplete" then
-      -- The peer writes compact JSON, libbson's extended JSON puts spaces around the colon: allow both.
-      local token = body:match('"claim_token"%s*:%s*"([%x%-]+)"')
-      if token then
-        claimed = claimed + 1
-        tail = tail + 1
-        queue[tail] = { body:match('"task_id"%s*:%s*"([%x%-]+)"'), token }
-      else
-        completed = completed + 1
-      end
+  wrklib.count(status)
+  if status == 200 and mode == "claimcomplete" then
+    -- The peer writes compact JSON, libbson's extended JSON puts spaces around the colon: allow both.
+    local token = body:match('"claim_token"%s*:%s*"([%x%-]+)"')
+    if token then
+      claimed = claimed + 1
+      tail = tail + 1
+      queue[tail] = { body:match('"task_id"%s*:%s*"([%x%-]+)"'), token }
+    else
+      completed = completed + 1
     end
-  elseif status == 201 then
-    c201 = c201 + 1
-  elseif status == 204 then
-    c204 = c204 + 1
-  else
-    cother = cother + 1
   end
 end
 
 function done(summary, _, _)
-  local totals = { c200 = 0, c201 = 0, c204 = 0, cother = 0, claimed = 0, completed = 0 }
-  for _, thread in ipairs(threads) do
-    for key in pairs(totals) do
-      totals[key] = totals[key] + (thread:get(key) or 0)
-    end
-  end
-  local e = summary.errors
-  io.write(string.format(
-    'MONGOPATH {"requests":%d,"duration_us":%d,"connect_errors":%d,"read_errors":%d,"write_errors":%d,'
-      .. '"status_errors":%d,"timeouts":%d,"s200":%d,"s201":%d,"s204":%d,"other":%d,"claimed":%d,"completed":%d}\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    totals.c200, totals.c201, totals.c204, totals.cother, totals.claimed, totals.completed))
+  wrklib.report("MONGOPATH", summary, counters)
 end

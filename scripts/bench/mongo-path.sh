@@ -17,99 +17,24 @@ set -euo pipefail
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib.sh
 source "$SCRIPT_DIR/../lib.sh"
+# shellcheck source=scripts/bench/servers.sh
+source "$SCRIPT_DIR/servers.sh"
 cd -- "$REPO_ROOT"
 
-BENCH_ROUNDS=${BENCH_ROUNDS:-3}
-BENCH_DURATION=${BENCH_DURATION:-10}
-BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-32}
-BENCH_WRK_THREADS=${BENCH_WRK_THREADS:-1}
 BENCH_SEED=${BENCH_SEED:-4000}
 BENCH_MONGO_POOL=${BENCH_MONGO_POOL:-10}
-BENCH_PERF=${BENCH_PERF:-1}
-BENCH_READY_TIMEOUT=${BENCH_READY_TIMEOUT:-60}
-API_KEY_VALUE=bench_api_key_123
 PEER_DIR="$REPO_ROOT/Benchmarks/TaskPeer"
-PEER_VENV="$PEER_DIR/.venv"
 RAW_DIR="$REPO_ROOT/docs/performance.raw/mongo-path"
 
-# peer_venv: Benchmarks/TaskPeer/.venv with requirements.txt installed; rebuilt when the requirements change.
-peer_venv() {
-    local stamp="$PEER_VENV/.requirements-sha256" want
-    want=$(sha256sum "$PEER_DIR/requirements.txt" | cut -d' ' -f1)
-    if [[ -x $PEER_VENV/bin/uvicorn && -f $stamp && $(cat "$stamp") == "$want" ]]; then
-        return 0
-    fi
-    note "creating the peer's venv $PEER_VENV"
-    # Debian's interpreter, as install-deps.sh uses for .venv.
-    /usr/bin/python3 -m venv --clear "$PEER_VENV"
-    "$PEER_VENV/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$PEER_DIR/requirements.txt"
-    printf '%s\n' "$want" >"$stamp"
-}
-
 # ---------------------------------------------------------------- outside
-if [[ ${1:-} != --inner ]]; then
-    bench_release_build task-repo-service mongo-floor
-    peer_venv
-    exec "$REPO_ROOT/scripts/with-test-servers.sh" bash "$SCRIPT_DIR/mongo-path.sh" --inner
-fi
+[[ ${1:-} == --inner ]] || bench_outside "$SCRIPT_DIR/mongo-path.sh" task-repo-service mongo-floor
 
 # ----------------------------------------------------------------- inside
 [[ -n ${TEST_MONGODB_URIS:-} && -n ${BENCH_BIN_DIR:-} ]] || die "run scripts/bench/mongo-path.sh without --inner"
-NX_URI=''
-IFS=',' read -ra entries <<<"$TEST_MONGODB_URIS"
-for entry in "${entries[@]}"; do
-    [[ ${entry%%=*} == nx-27017 ]] && NX_URI=${entry#*=}
-done
-[[ -n $NX_URI ]] || die "no nx-27017 in TEST_MONGODB_URIS"
+NX_URI=$(bench_nx_uri)
 command -v perf >/dev/null || BENCH_PERF=0
 
-rm -rf -- "$RAW_DIR"
-mkdir -p -- "$RAW_DIR"
-declare -A PIDS=()
-PY_PID=''
-
-# Stops every server this script started (uvicorn's master stops its workers; kill_tree is for the rest).
-# shellcheck disable=SC2317 # runs from the trap
-cleanup() {
-    local rc=$? key pid i
-    trap - EXIT INT TERM
-    if [[ -n $PY_PID ]] && pid_running "$PY_PID"; then
-        kill -TERM "$PY_PID" 2>/dev/null || true
-        wait "$PY_PID" 2>/dev/null || true
-    fi
-    for key in "${!PIDS[@]}"; do
-        pid=${PIDS[$key]}
-        pid_running "$pid" || continue
-        kill_tree TERM "$pid"
-        for ((i = 0; i < 100; i++)); do
-            pid_running "$pid" || break
-            sleep 0.1
-        done
-        if pid_running "$pid"; then
-            warn "$key (PID $pid) still running 10 s after TERM; sending KILL"
-            kill_tree KILL "$pid"
-        fi
-        wait "$pid" 2>/dev/null || true
-    done
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# await_ready KEY PORT: the server answers 200 on /health/ready, or the run stops.
-await_ready() {
-    local key=$1 port=$2 start=$SECONDS
-    while ((SECONDS - start < BENCH_READY_TIMEOUT)); do
-        if curl -fsS -o /dev/null "http://127.0.0.1:$port/health/ready" 2>/dev/null; then
-            return 0
-        fi
-        pid_running "${PIDS[$key]}" || break
-        sleep 0.2
-    done
-    show_log_tail "$RAW_DIR/$key.log"
-    die "$key did not become ready on port $port"
-}
+bench_start "$RAW_DIR"
 
 mapfile -t PORTS < <(free_ports 3)
 ((${#PORTS[@]} == 3)) || die "could not find free ports"
@@ -130,22 +55,9 @@ env -i PATH="$PATH" API_KEY="$API_KEY_VALUE" MONGODB_URI="$NX_URI" MONGODB_DATAB
     PORT="${PORT[floor]}" LOG_LEVEL=warning MONGO_POOL_MAX="$BENCH_MONGO_POOL" \
     "$BENCH_BIN_DIR/mongo-floor" </dev/null >"$RAW_DIR/floor.log" 2>&1 &
 PIDS[floor]=$!
-for key in swift peer floor; do
-    await_ready "$key" "${PORT[$key]}"
-    note "$key ready on port ${PORT[$key]} (PID ${PIDS[$key]})"
-done
+for key in swift peer floor; do bench_await_ready "$key" "${PORT[$key]}"; done
 
-commit=$(bench_commit)
 servers=()
 for key in swift peer floor; do servers+=(--server "$key:${PORT[$key]}:${PIDS[$key]}:${DATABASE[$key]}"); done
 
-# In the background so that a TERM reaches the trap at once (bash defers traps while a foreground child runs).
-"$VENV_PY" "$SCRIPT_DIR/mongo_path.py" --uri "$NX_URI" "${servers[@]}" --lua "$SCRIPT_DIR/mongo-path.lua" \
-    --api-key "$API_KEY_VALUE" --rounds "$BENCH_ROUNDS" --duration "$BENCH_DURATION" --connections "$BENCH_CONNECTIONS" \
-    --threads "$BENCH_WRK_THREADS" --seed "$BENCH_SEED" --pool "$BENCH_MONGO_POOL" --perf "$BENCH_PERF" --commit "$commit" \
-    --out "$REPO_ROOT/docs/performance.md" --raw-dir "$RAW_DIR" </dev/null &
-PY_PID=$!
-rc=0
-wait "$PY_PID" || rc=$?
-PY_PID=''
-exit "$rc"
+bench_measure "$SCRIPT_DIR/mongo_path.py" "$SCRIPT_DIR/mongo-path.lua" "$NX_URI" "${servers[@]}" --seed "$BENCH_SEED" --pool "$BENCH_MONGO_POOL"
