@@ -7,7 +7,10 @@
 // request, template, tags, priority and max_attempts, what the benchmark sends; run_after is always now and
 // idempotency keys are not supported.
 //
-// Environment: PORT, HOST (127.0.0.1), API_KEY, MONGODB_URI, MONGODB_DATABASE (task_repository), MONGO_POOL_MAX (10).
+// Environment: PORT, HOST (127.0.0.1), API_KEY, MONGODB_URI, MONGODB_DATABASE (task_repository), MONGO_POOL_MAX (10);
+// CONCURRENCY_EXECUTOR (event-loops, as the service; or default); FLOOR_INLINE=1 makes each libmongoc call on the
+// thread that runs the handler instead of the blocking pool. That blocks an event loop for a whole store round trip,
+// which no production server may do; the benchmark runs it only to show what the hop to the pool costs.
 import CMongoC
 import Foundation
 import HTTPTypes
@@ -21,6 +24,10 @@ import Glibc
 
 let environment = ProcessInfo.processInfo.environment
 let collectionName = "tasks"
+let runsInline = environment["FLOOR_INLINE"] == "1"
+if environment["CONCURRENCY_EXECUTOR"] != "default" {
+    _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+}
 
 // MARK: - BSON helpers
 
@@ -209,15 +216,18 @@ final class FloorStore: @unchecked Sendable {
         _ = bson_append_int32(self.publicProjection.pointer, "claim_token", -1, 0)
     }
 
-    /// Runs `body` with a pooled client's collection on the blocking threads.
+    /// Runs `body` with a pooled client's collection on the blocking threads (or inline, with FLOOR_INLINE=1).
     func run<Result: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> Result) async throws -> Result {
-        try await self.threads.runIfActive {
-            let client = mongoc_client_pool_pop(self.pool)!
-            defer { mongoc_client_pool_push(self.pool, client) }
-            let collection = mongoc_client_get_collection(client, self.database, collectionName)!
-            defer { mongoc_collection_destroy(collection) }
-            return try body(collection)
-        }
+        if runsInline { return try self.withCollection(body) }
+        return try await self.threads.runIfActive { try self.withCollection(body) }
+    }
+
+    private func withCollection<Result>(_ body: (OpaquePointer) throws -> Result) throws -> Result {
+        let client = mongoc_client_pool_pop(self.pool)!
+        defer { mongoc_client_pool_push(self.pool, client) }
+        let collection = mongoc_client_get_collection(client, self.database, collectionName)!
+        defer { mongoc_collection_destroy(collection) }
+        return try body(collection)
     }
 
     /// The service's four indexes, so the store does the same work for the floor as for the service.

@@ -51,6 +51,8 @@ class Server:
     runs: dict[str, list[dict]] = field(default_factory=dict)
     perf_stat: dict | None = None
     idle_cpu_ms_per_s: float | None = None
+    # Per mode: libc malloc calls per request (Runner.malloc_counts).
+    mallocs: dict[str, float] = field(default_factory=dict)
 
     def pids(self) -> list[int]:
         """The main process and all its descendants (uvicorn's workers), read from /proc."""
@@ -98,6 +100,10 @@ class Runner:
     seeded = "documents"
     # What the Lua script's done() line starts with.
     marker = "WRK"
+    # Modes that get a perf record of the Swift service (by layer, `perf_layers`) after their rounds; "get" always does.
+    perf_record_modes: list[str] = ["get"]
+    # Modes whose malloc calls per request are counted on every server (Runner.malloc_counts).
+    malloc_modes: list[str] = []
 
     def __init__(self, args: argparse.Namespace, servers: list[Server]):
         self.args = args
@@ -107,6 +113,8 @@ class Runner:
         self.client = pymongo.MongoClient(args.uri, serverSelectionTimeoutMS=10000)
         self.clk_tck = int(subprocess.run(["getconf", "CLK_TCK"], capture_output=True, text=True, check=True).stdout)
         self.perf_dso: list[tuple[str, float]] = []
+        # Per mode: the Swift service's samples by layer (see `layer_of`), in per cent.
+        self.perf_layers: dict[str, dict[str, float]] = {}
 
     def server(self, key: str) -> Server:
         """The server with `key`."""
@@ -180,6 +188,10 @@ class Runner:
             self.rounds(mode, title)
             if mode == "get":
                 self.perf_runs("get")
+            elif mode in self.perf_record_modes and self.args.perf:
+                self.perf_record(mode)
+            if mode in self.malloc_modes and self.args.perf:
+                self.malloc_counts(mode)
 
     def warm_up(self, mode: str) -> None:
         """One unmeasured run per server."""
@@ -223,24 +235,75 @@ class Runner:
             }
             note(f"perf stat {server.name}: {fmt(server.perf_stat['context_switches_per_request'], '.2f')} "
                  "context switches/request")
+        self.perf_record(mode, swift_key)
+
+    def perf_record(self, mode: str, swift_key: str = "swift") -> None:
+        """One `mode` run of the Swift service under perf record -g: samples by DSO (for GET, `perf_dso`) and by
+        layer (`perf_layers[mode]`)."""
         swift = self.server(swift_key)
         data = self.raw / f"perf-record-{swift_key}-{mode}.data"
         perf = ["perf", "record", "-g", "-o", str(data), "-p", ",".join(map(str, swift.pids())), "--", "sleep",
                 str(self.args.duration)]
         try:
-            self.wrk(swift, mode, self.args.duration, f"perf-record-{swift_key}", perf)
+            self.before_run(swift, mode)
+            self.wrk(swift, mode, self.args.duration, f"perf-record-{swift_key}-{mode}", perf)
             for sort, suffix in (("dso", "dso"), ("dso,sym", "symbols")):
                 text = subprocess.run(["perf", "report", "-i", str(data), "--stdio", "--sort", sort, "--no-children", "-g", "none"],
                                       capture_output=True, text=True, check=True).stdout
                 (self.raw / f"perf-report-{swift_key}-{mode}-{suffix}.txt").write_text(text)
-                if suffix == "dso":
+                if suffix == "dso" and mode == "get":
                     self.perf_dso = parse_perf_dso(text)
+                if suffix == "symbols":
+                    self.perf_layers[mode] = layer_shares(text, swift.name)
+            data.unlink(missing_ok=True)
         except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
             note(f"perf record for {swift.name} failed: {error}")
 
+    def malloc_counts(self, mode: str) -> None:
+        """One `mode` run per server under `perf stat -e probe_libc:malloc` (a uprobe on libc's malloc, added here and
+        removed after): libc malloc calls per request. Each call then traps, so these runs are not timed."""
+        added = ensure_malloc_probe()
+        if added is None:
+            return
+        try:
+            for server in self.servers:
+                output = self.raw / f"perf-malloc-{mode}-{server.key}.csv"
+                perf = ["perf", "stat", "-e", "probe_libc:malloc", "-x", ",", "-o", str(output),
+                        "-p", ",".join(map(str, server.pids())), "--", "sleep", str(self.args.duration)]
+                try:
+                    self.before_run(server, mode)
+                    run = self.wrk(server, mode, self.args.duration, f"perf-malloc-{mode}-{server.key}", perf)
+                    calls = parse_perf_counters(output.read_text()).get("probe_libc:malloc")
+                except (RuntimeError, OSError, ValueError) as error:
+                    note(f"malloc count for {server.name} failed: {error}")
+                    continue
+                if calls is not None and run["requests"]:
+                    server.mallocs[mode] = calls / run["requests"]
+                    note(f"malloc {mode} {server.name}: {server.mallocs[mode]:.1f} calls/request")
+        finally:
+            if added:
+                subprocess.run(["perf", "probe", "-q", "-d", "probe_libc:malloc"], capture_output=True)
 
-def parse_perf_stat(text: str) -> dict[str, float]:
-    """perf stat -x, output: value,unit,event,..."""
+
+def ensure_malloc_probe() -> bool | None:
+    """Adds the uprobe probe_libc:malloc unless it exists: True when added here, False when it was there, None when
+    perf cannot add it (no uprobes)."""
+    listed = subprocess.run(["perf", "probe", "-l"], capture_output=True, text=True)
+    if "probe_libc:malloc" in listed.stdout:
+        return False
+    for libc in ("/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/lib64/libc.so.6"):
+        if Path(libc).exists():
+            added = subprocess.run(["perf", "probe", "-q", "-x", libc, "-a", "malloc"], capture_output=True, text=True)
+            if added.returncode == 0:
+                return True
+            note(f"perf probe on {libc} failed: {added.stderr.strip()}; no malloc counts")
+            return None
+    note("no libc.so.6 found; no malloc counts")
+    return None
+
+
+def parse_perf_counters(text: str) -> dict[str, float]:
+    """perf stat -x, output (value,unit,event,...) as {event: value}."""
     counters = {}
     for line in text.splitlines():
         parts = line.split(",")
@@ -249,6 +312,12 @@ def parse_perf_stat(text: str) -> dict[str, float]:
                 counters[parts[2]] = float(parts[0])
             except ValueError:
                 continue
+    return counters
+
+
+def parse_perf_stat(text: str) -> dict[str, float]:
+    """perf stat -x, output with context switches and task-clock."""
+    counters = parse_perf_counters(text)
     if "context-switches" not in counters or "task-clock" not in counters:
         raise ValueError(f"unexpected perf stat output: {text[:200]}")
     return counters
@@ -277,6 +346,96 @@ def dso_group(dso: str, binary: str) -> str:
     if dso == binary:
         return f"{binary} (its Swift code, NIO, Hummingbird: linked statically)"
     return "other (libssl, libcrypto, …)"
+
+
+RETAIN_RELEASE = re.compile(r"^swift_(retain|release|bridgeObject(Retain|Release)|unknownObject(Retain|Release)|nonatomic_)")
+METADATA = re.compile(r"getGenericMetadata|getCache|swift_getWitnessTable|tryCast|swift_dynamicCast|ConcurrentReadableHashMap|"
+                      r"MetadataCache|swift_conformsToProtocol|getTypeByMangledName|instantiateConcreteType|swift_checkMetadataState|"
+                      r"swift_getAssociated|swift_getTypeByMangled|MetadataAllocator")
+EXCLUSIVITY = re.compile(r"swift_(begin|end)Access|AccessSet")
+MALLOC = re.compile(r"malloc|free|_int_|unlink_chunk|tcache|consolidate|realloc|calloc|memalign|usable_size|arena_")
+MANGLED_MODULE = re.compile(r"^\$s(\d+)")
+
+
+def layer_of(dso: str, symbol: str, binary: str) -> str:
+    """The layer a sample belongs to: the kernel, libmongoc, malloc, the Swift runtime split by what it does, and the
+    statically linked binary split by module (read from the mangled name, `$s<length><Module>…`)."""
+    if dso.startswith("[kernel") or dso == "[vdso]":
+        return "kernel (syscalls, scheduling, loopback TCP)"
+    if "mongoc" in dso or "bson" in dso:
+        return "libmongoc, libbson"
+    if dso.startswith(("libc.so", "libc-")):
+        return "libc malloc/free" if MALLOC.search(symbol) else "libc other (memcpy, locks, …)"
+    if dso.startswith("libswift_Concurrency"):
+        return "Swift concurrency runtime (tasks, continuations)"
+    if dso.startswith("libswiftCore") or (dso == binary and symbol.startswith("__swift")):
+        if RETAIN_RELEASE.search(symbol):
+            return "Swift retain/release"
+        if METADATA.search(symbol):
+            return "Swift generic metadata, casts"
+        if EXCLUSIVITY.search(symbol):
+            return "Swift exclusivity checks"
+        return "Swift stdlib (strings, arrays, hashing, …)"
+    if "Foundation" in dso or "dispatch" in dso or "icu" in dso:
+        return "Foundation, Dispatch"
+    if dso == binary:
+        if symbol.startswith("c_nio"):
+            return "SwiftNIO, Hummingbird"
+        match = MANGLED_MODULE.match(symbol)
+        if symbol.startswith(("$ss", "$sS")):
+            return "Swift stdlib (strings, arrays, hashing, …)"
+        if match:
+            length = int(match.group(1))
+            module = symbol[match.end():match.end() + length]
+            if module.startswith(("NIO", "_NIO", "Hummingbird", "HTTPTypes", "DequeModule", "ServiceLifecycle", "AsyncAlgorithms")):
+                return "SwiftNIO, Hummingbird"
+            if module == "DatabaseLayer":
+                return "DatabaseLayer (BSON, JSON, middleware, pools)"
+            if module in ("Logging", "Metrics", "Prometheus", "CoreMetrics"):
+                return "swift-log, swift-prometheus"
+            return "the service's own code" if module.endswith("Service") else f"other Swift modules ({module})"
+        return "other code in the binary"
+    if dso.startswith(("libm.so", "libpthread", "ld-linux", "libstdc++", "libgcc")):
+        return "libc other (memcpy, locks, …)"
+    return "other libraries (libssl, libcrypto, …)"
+
+
+def layer_shares(report: str, binary: str) -> dict[str, float]:
+    """`perf report --sort dso,sym` lines ("  2.29%  libswiftCore.so  [.] swift_retain") summed by `layer_of`."""
+    shares: dict[str, float] = {}
+    for line in report.splitlines():
+        match = re.match(r"\s*([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(\S+)", line)
+        if match:
+            layer = layer_of(match.group(2), match.group(3), binary)
+            shares[layer] = shares.get(layer, 0) + float(match.group(1))
+    return shares
+
+
+def layer_table(runner: Runner, types: list[tuple[str, str]], cpu: dict[str, float | None]) -> list[str]:
+    """Rows of layer × request type: share of the Swift service's samples, and that share of its median CPU per request."""
+    modes = [(mode, title) for mode, title in types if mode in runner.perf_layers]
+    if not modes:
+        return []
+    # Layers under 0.5 % everywhere are summed into one row, so the table stays readable.
+    rest = "everything else (each under 0.5 %)"
+    shares = {mode: {} for mode, _ in modes}
+    every = {layer for mode, _ in modes for layer in runner.perf_layers[mode]}
+    for layer in every:
+        small = all(runner.perf_layers[mode].get(layer, 0) < 0.5 for mode, _ in modes)
+        for mode, _ in modes:
+            key = rest if small else layer
+            shares[mode][key] = shares[mode].get(key, 0) + runner.perf_layers[mode].get(layer, 0)
+    layers = sorted({layer for mode, _ in modes for layer in shares[mode]},
+                    key=lambda layer: (layer == rest, -sum(shares[mode].get(layer, 0) for mode, _ in modes)))
+    lines = ["| layer | " + " | ".join(title for _, title in modes) + " |", "|---|" + "---:|" * len(modes)]
+    for layer in layers:
+        cells = []
+        for mode, _ in modes:
+            share = shares[mode].get(layer, 0)
+            ms = cpu.get(mode)
+            cells.append(f"{share:.1f} % ({ms * share / 100:.3f} ms)" if ms else f"{share:.1f} %")
+        lines.append(f"| {layer} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def fmt(value: float | None, spec: str = ".3f") -> str:
@@ -378,7 +537,8 @@ def raw_figures(runner: Runner, started: dt.datetime, wall: float, summary: dict
         "settings": {k: v for k, v in vars(args).items() if k not in ("api_key",)}, "summary": summary,
         "servers": {s.key: {"name": s.name, "database": s.database, "runs": s.runs, "perf_stat": s.perf_stat,
                             "idle_cpu_ms_per_s": s.idle_cpu_ms_per_s} for s in runner.servers},
-        "perf_dso": runner.perf_dso,
+        "perf_dso": runner.perf_dso, "perf_layers": runner.perf_layers,
+        "mallocs": {s.key: s.mallocs for s in runner.servers},
     }
 
 
