@@ -36,4 +36,14 @@ import Testing
         #expect(text.contains(#"db_operation_duration_seconds_count{backend="mongodb",operation="find"} 2"#))
         #expect(text.contains(#"db_operation_duration_seconds_count{backend="postgresql",operation="query"} 1"#))
     }
+
+    @Test func poolWaitsAndCacheLookupsCountOnOneSeriesEach() {
+        let metrics = ServiceMetrics()
+        for _ in 0..<3 { metrics.recordPoolWait(backend: "mongodb", duration: .milliseconds(1)) }
+        for result in ["hit", "hit", "miss"] { metrics.recordCache(result: result) }
+        let text = Self.exposition(metrics)
+        #expect(text.contains(#"db_pool_wait_seconds_count{backend="mongodb"} 3"#))
+        #expect(text.contains(#"cache_requests_total{result="hit"} 2"#))
+        #expect(text.contains(#"cache_requests_total{result="miss"} 1"#))
+    }
 }

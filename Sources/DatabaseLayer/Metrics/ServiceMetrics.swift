@@ -10,9 +10,12 @@ public final class ServiceMetrics: DatabaseMetricsRecorder, Sendable {
     private let pools = NIOLockedValueBox<[(backend: String, name: String, statistics: @Sendable () -> ConnectionPoolStatistics)]>([])
     /// The per-request metrics already made, by their labels. The registry builds a descriptor, validates the name and
     /// takes its lock for every `make…` call; that was 2 % of a GET's CPU (docs/performance.md), so each label set
-    /// is made once. All label values are bounded: route templates, known methods, status codes, operation names.
+    /// is made once. All label values are bounded: route templates, known methods, status codes, backends, operation names,
+    /// cache results.
     private let requestMetrics = NIOLockedValueBox<[RequestLabels: (requests: Counter, duration: DurationHistogram)]>([:])
     private let operationMetrics = NIOLockedValueBox<[OperationLabels: DurationHistogram]>([:])
+    private let poolWaitMetrics = NIOLockedValueBox<[String: DurationHistogram]>([:])
+    private let cacheMetrics = NIOLockedValueBox<[String: Counter]>([:])
 
     private struct RequestLabels: Hashable {
         var method: String
@@ -83,11 +86,16 @@ public final class ServiceMetrics: DatabaseMetricsRecorder, Sendable {
 
     /// Records how long a lease waited for a connection.
     public func recordPoolWait(backend: String, duration: Duration) {
-        self.registry.makeDurationHistogram(
-            descriptor: .init(metricName: "db_pool_wait", unitName: "seconds", helpText: "Time spent waiting for a pooled connection"),
-            labels: [("backend", backend)],
-            buckets: Self.latencyBuckets
-        ).record(duration)
+        let histogram = self.poolWaitMetrics.withLockedValue { made in
+            if let histogram = made[backend] { return histogram }
+            let histogram = self.registry.makeDurationHistogram(
+                descriptor: .init(metricName: "db_pool_wait", unitName: "seconds", helpText: "Time spent waiting for a pooled connection"),
+                labels: [("backend", backend)],
+                buckets: Self.latencyBuckets)
+            made[backend] = histogram
+            return histogram
+        }
+        histogram.record(duration)
     }
 
     /// Registers a pool whose counts are published at every scrape.
@@ -97,10 +105,15 @@ public final class ServiceMetrics: DatabaseMetricsRecorder, Sendable {
 
     /// Counts a cache lookup.
     public func recordCache(result: String) {
-        self.registry.makeCounter(
-            descriptor: .init(metricName: "cache_requests", unitName: "total", helpText: "Cache lookups by result"),
-            labels: [("result", result)]
-        ).increment()
+        let counter = self.cacheMetrics.withLockedValue { made in
+            if let counter = made[result] { return counter }
+            let counter = self.registry.makeCounter(
+                descriptor: .init(metricName: "cache_requests", unitName: "total", helpText: "Cache lookups by result"),
+                labels: [("result", result)])
+            made[result] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     /// The exposition text (Prometheus text format 0.0.4), with pool gauges refreshed first.

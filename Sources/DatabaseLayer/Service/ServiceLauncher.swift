@@ -29,7 +29,7 @@ public enum ServiceLauncher {
         let level = HTTPServiceConfiguration.logLevel(environment.string(descriptor.effectiveLogLevelVariable(in: environment), default: "info"))
         let json = environment.string("LOG_FORMAT", default: "text").lowercased() == "json"
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label)
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : TextLogHandler(label: label)
             handler.logLevel = level ?? .info
             return handler
         }
