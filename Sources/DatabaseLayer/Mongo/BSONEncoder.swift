@@ -13,7 +13,7 @@ enum BSONEncoder {
             return writer.bytes
         }
         let sink = BSONEncodingSink()
-        try value.encode(to: BSONValueEncoder(sink: sink, slot: .root, codingPath: []))
+        try value.encode(to: BSONValueEncoder(sink: sink, slot: .root, path: CodingPath([])))
         return try sink.finish()
     }
 }
@@ -75,10 +75,10 @@ final class BSONEncodingSink {
     // MARK: Values
 
     /// Writes `value` as member `key` of the document at `depth`/`id`.
-    func encode<T: Encodable>(_ value: T, key: BSONKey, depth: Int, id: Int, codingPath: [any CodingKey]) throws {
+    func encode<T: Encodable>(_ value: T, key: BSONKey, depth: Int, id: Int, codingPath: CodingPath) throws {
         try self.prepare(depth: depth, id: id)
         if try self.encodeKnown(value, key: key) { return }
-        let encoder = BSONValueEncoder(sink: self, slot: .member(depth: depth, id: id, key: key), codingPath: codingPath)
+        let encoder = BSONValueEncoder(sink: self, slot: .member(depth: depth, id: id, key: key), path: codingPath)
         try value.encode(to: encoder)
         if !encoder.wroteSomething {
             // A value that encodes nothing is an empty document, as JSONEncoder writes `{}`.
@@ -131,9 +131,9 @@ final class BSONEncodingSink {
         try key.write(.null, into: &self.writer)
     }
 
-    func writeUnsigned(_ number: UInt64, key: BSONKey, codingPath: [any CodingKey]) throws {
+    func writeUnsigned(_ number: UInt64, key: BSONKey, codingPath: CodingPath) throws {
         guard let signed = Int64(exactly: number) else {
-            throw EncodingError.invalidValue(number, .init(codingPath: codingPath, debugDescription: "BSON integers are 64-bit signed."))
+            throw EncodingError.invalidValue(number, .init(codingPath: codingPath.keys, debugDescription: "BSON integers are 64-bit signed."))
         }
         try self.writeInteger(signed, key: key)
     }
@@ -171,16 +171,17 @@ enum BSONEncodingSlot {
 final class BSONValueEncoder: Encoder {
     let sink: BSONEncodingSink
     let slot: BSONEncodingSlot
-    let codingPath: [any CodingKey]
+    let path: CodingPath
+    var codingPath: [any CodingKey] { self.path.keys }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
     /// The document or array this value opened, once it has.
     private var opened: (depth: Int, id: Int, array: Bool)?
     private(set) var wroteSomething = false
 
-    init(sink: BSONEncodingSink, slot: BSONEncodingSlot, codingPath: [any CodingKey]) {
+    init(sink: BSONEncodingSink, slot: BSONEncodingSlot, path: CodingPath) {
         self.sink = sink
         self.slot = slot
-        self.codingPath = codingPath
+        self.path = path
     }
 
     private func open(array: Bool) -> (depth: Int, id: Int)? {
@@ -234,7 +235,7 @@ final class BSONValueEncoder: Encoder {
 
     fileprivate func encodeSingle<T: Encodable>(_ value: T) throws {
         guard case .member(let depth, let id, let key) = self.slot else { throw BSONEncodingSink.topLevelNotDocument }
-        try self.sink.encode(value, key: key, depth: depth, id: id, codingPath: self.codingPath)
+        try self.sink.encode(value, key: key, depth: depth, id: id, codingPath: self.path)
     }
 }
 
@@ -277,28 +278,28 @@ struct BSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     mutating func encode(_ value: UInt64, forKey key: Key) throws { try self.unsigned(value, key) }
 
     private func unsigned(_ value: UInt64, _ key: Key) throws {
-        let path = self.codingPath + [key]
+        let path = CodingPath(self.codingPath, key)
         try self.write(key) { try $0.writeUnsigned(value, key: $1, codingPath: path) }
     }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        try self.sink.encode(value, key: .name(key.stringValue), depth: self.depth, id: self.id, codingPath: self.codingPath + [key])
+        try self.sink.encode(value, key: .name(key.stringValue), depth: self.depth, id: self.id, codingPath: CodingPath(self.codingPath, key))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        BSONValueEncoder(sink: self.sink, slot: self.slot(key), codingPath: self.codingPath + [key]).container(keyedBy: keyType)
+        BSONValueEncoder(sink: self.sink, slot: self.slot(key), path: CodingPath(self.codingPath, key)).container(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        BSONValueEncoder(sink: self.sink, slot: self.slot(key), codingPath: self.codingPath + [key]).unkeyedContainer()
+        BSONValueEncoder(sink: self.sink, slot: self.slot(key), path: CodingPath(self.codingPath, key)).unkeyedContainer()
     }
 
     mutating func superEncoder() -> any Encoder {
-        BSONValueEncoder(sink: self.sink, slot: .member(depth: self.depth, id: self.id, key: .name("super")), codingPath: self.codingPath)
+        BSONValueEncoder(sink: self.sink, slot: .member(depth: self.depth, id: self.id, key: .name("super")), path: CodingPath(self.codingPath))
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
-        BSONValueEncoder(sink: self.sink, slot: self.slot(key), codingPath: self.codingPath + [key])
+        BSONValueEncoder(sink: self.sink, slot: self.slot(key), path: CodingPath(self.codingPath, key))
     }
 
     private func slot(_ key: Key) -> BSONEncodingSlot { .member(depth: self.depth, id: self.id, key: .name(key.stringValue)) }
@@ -354,32 +355,32 @@ struct BSONUnkeyedEncodingContainer: UnkeyedEncodingContainer {
     mutating func encode(_ value: UInt64) throws { try self.unsigned(value) }
 
     private mutating func unsigned(_ value: UInt64) throws {
-        let path = self.codingPath
+        let path = CodingPath(self.codingPath)
         try self.write { try $0.writeUnsigned(value, key: $1, codingPath: path) }
     }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
         let index = self.count
         self.count += 1
-        try self.sink.encode(value, key: .index(index), depth: self.depth, id: self.id, codingPath: self.codingPath + [BSONIndexKey(index)])
+        try self.sink.encode(value, key: .index(index), depth: self.depth, id: self.id, codingPath: CodingPath(self.codingPath, BSONIndexKey(index)))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let slot = self.nextSlot
         self.count += 1
-        return BSONValueEncoder(sink: self.sink, slot: slot, codingPath: self.codingPath).container(keyedBy: keyType)
+        return BSONValueEncoder(sink: self.sink, slot: slot, path: CodingPath(self.codingPath)).container(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
         let slot = self.nextSlot
         self.count += 1
-        return BSONValueEncoder(sink: self.sink, slot: slot, codingPath: self.codingPath).unkeyedContainer()
+        return BSONValueEncoder(sink: self.sink, slot: slot, path: CodingPath(self.codingPath)).unkeyedContainer()
     }
 
     mutating func superEncoder() -> any Encoder {
         let slot = self.nextSlot
         self.count += 1
-        return BSONValueEncoder(sink: self.sink, slot: slot, codingPath: self.codingPath)
+        return BSONValueEncoder(sink: self.sink, slot: slot, path: CodingPath(self.codingPath))
     }
 }
 
@@ -415,7 +416,7 @@ struct BSONSingleValueEncodingContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: UInt64) throws { try self.unsigned(value) }
 
     private func unsigned(_ value: UInt64) throws {
-        let path = self.codingPath
+        let path = self.encoder.path
         try self.encoder.writeSingle { try $0.writeUnsigned(value, key: $1, codingPath: path) }
     }
 

@@ -10,7 +10,7 @@ public enum JSONBytesEncoder {
     /// The JSON of `value`.
     public static func encode(_ value: some Encodable) throws -> [UInt8] {
         let sink = JSONEncodingSink()
-        try sink.encode(value, member: .root, depth: -1, id: -1, codingPath: [])
+        try sink.encode(value, member: .root, depth: -1, id: -1, codingPath: CodingPath([]))
         return try sink.finish()
     }
 }
@@ -97,9 +97,9 @@ final class JSONEncodingSink {
     // MARK: Values
 
     /// Writes `value` as `member`: known types directly, the rest through their own `encode(to:)`.
-    func encode<T: Encodable>(_ value: T, member: JSONMember, depth: Int, id: Int, codingPath: [any CodingKey]) throws {
+    func encode<T: Encodable>(_ value: T, member: JSONMember, depth: Int, id: Int, codingPath: CodingPath) throws {
         if try self.encodeKnown(value, member: member, depth: depth, id: id, codingPath: codingPath) { return }
-        let encoder = JSONValueEncoder(sink: self, member: member, depth: depth, id: id, codingPath: codingPath)
+        let encoder = JSONValueEncoder(sink: self, member: member, depth: depth, id: id, path: codingPath)
         try value.encode(to: encoder)
         if !encoder.wroteSomething {
             // A value that encodes nothing is an empty object, as JSONEncoder writes it.
@@ -110,7 +110,7 @@ final class JSONEncodingSink {
     /// Types with a JSON form of their own; false for the rest. Metatype checks rather than `as?` casts, for the
     /// reason ``BSONEncodingSink`` gives.
     private func encodeKnown<T: Encodable>(
-        _ value: T, member: JSONMember, depth: Int, id: Int, codingPath: [any CodingKey]
+        _ value: T, member: JSONMember, depth: Int, id: Int, codingPath: CodingPath
     ) throws -> Bool {
         if T.self == String.self {
             try self.scalar(member, depth: depth, id: id) { $0.string(unsafeBitCast(value, to: String.self)) }
@@ -152,9 +152,9 @@ final class JSONEncodingSink {
 
     func unsigned(_ number: UInt64) { self.ascii(String(number)) }
 
-    func double(_ number: Double, codingPath: [any CodingKey]) throws {
+    func double(_ number: Double, codingPath: CodingPath) throws {
         guard number.isFinite else {
-            throw EncodingError.invalidValue(number, .init(codingPath: codingPath, debugDescription: "JSON has no form for \(number)."))
+            throw EncodingError.invalidValue(number, .init(codingPath: codingPath.keys, debugDescription: "JSON has no form for \(number)."))
         }
         if number.rounded() == number && abs(number) < 1e15 {
             self.ascii(String(Int64(number)))
@@ -195,7 +195,7 @@ final class JSONEncodingSink {
     }
 
     /// A ``JSONValue``, written directly.
-    func json(_ value: JSONValue, codingPath: [any CodingKey]) throws {
+    func json(_ value: JSONValue, codingPath: CodingPath) throws {
         switch value {
         case .null: self.ascii("null")
         case .bool(let flag): self.ascii(flag ? "true" : "false")
@@ -231,17 +231,18 @@ final class JSONValueEncoder: Encoder {
     let member: JSONMember
     let depth: Int
     let id: Int
-    let codingPath: [any CodingKey]
+    let path: CodingPath
+    var codingPath: [any CodingKey] { self.path.keys }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
     private var opened: (depth: Int, id: Int, array: Bool)?
     private(set) var wroteSomething = false
 
-    init(sink: JSONEncodingSink, member: JSONMember, depth: Int, id: Int, codingPath: [any CodingKey]) {
+    init(sink: JSONEncodingSink, member: JSONMember, depth: Int, id: Int, path: CodingPath) {
         self.sink = sink
         self.member = member
         self.depth = depth
         self.id = id
-        self.codingPath = codingPath
+        self.path = path
     }
 
     private func open(array: Bool) -> (depth: Int, id: Int) {
@@ -286,7 +287,7 @@ final class JSONValueEncoder: Encoder {
     }
 
     fileprivate func single<T: Encodable>(_ value: T) throws {
-        try self.sink.encode(value, member: self.member, depth: self.depth, id: self.id, codingPath: self.codingPath)
+        try self.sink.encode(value, member: self.member, depth: self.depth, id: self.id, codingPath: self.path)
     }
 }
 
@@ -305,7 +306,7 @@ struct JSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     mutating func encode(_ value: Bool, forKey key: Key) throws { try self.write(key) { $0.ascii(value ? "true" : "false") } }
     mutating func encode(_ value: String, forKey key: Key) throws { try self.write(key) { $0.string(value) } }
     mutating func encode(_ value: Double, forKey key: Key) throws {
-        let path = self.codingPath + [key]
+        let path = CodingPath(self.codingPath, key)
         try self.write(key) { try $0.double(value, codingPath: path) }
     }
     mutating func encode(_ value: Float, forKey key: Key) throws { try self.encode(Double(value), forKey: key) }
@@ -321,11 +322,11 @@ struct JSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     mutating func encode(_ value: UInt64, forKey key: Key) throws { try self.write(key) { $0.unsigned(value) } }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        try self.sink.encode(value, member: .key(key.stringValue), depth: self.depth, id: self.id, codingPath: self.codingPath + [key])
+        try self.sink.encode(value, member: .key(key.stringValue), depth: self.depth, id: self.id, codingPath: CodingPath(self.codingPath, key))
     }
 
     private func encoder(_ key: Key) -> JSONValueEncoder {
-        JSONValueEncoder(sink: self.sink, member: .key(key.stringValue), depth: self.depth, id: self.id, codingPath: self.codingPath + [key])
+        JSONValueEncoder(sink: self.sink, member: .key(key.stringValue), depth: self.depth, id: self.id, path: CodingPath(self.codingPath, key))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
@@ -335,7 +336,7 @@ struct JSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer { self.encoder(key).unkeyedContainer() }
 
     mutating func superEncoder() -> any Encoder {
-        JSONValueEncoder(sink: self.sink, member: .key("super"), depth: self.depth, id: self.id, codingPath: self.codingPath)
+        JSONValueEncoder(sink: self.sink, member: .key("super"), depth: self.depth, id: self.id, path: CodingPath(self.codingPath))
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder { self.encoder(key) }
@@ -365,7 +366,7 @@ struct JSONUnkeyedEncodingContainer: UnkeyedEncodingContainer {
     mutating func encode(_ value: Bool) throws { try self.write { $0.ascii(value ? "true" : "false") } }
     mutating func encode(_ value: String) throws { try self.write { $0.string(value) } }
     mutating func encode(_ value: Double) throws {
-        let path = self.codingPath
+        let path = CodingPath(self.codingPath)
         try self.write { try $0.double(value, codingPath: path) }
     }
     mutating func encode(_ value: Float) throws { try self.encode(Double(value)) }
@@ -381,15 +382,15 @@ struct JSONUnkeyedEncodingContainer: UnkeyedEncodingContainer {
     mutating func encode(_ value: UInt64) throws { try self.write { $0.unsigned(value) } }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        let path = self.codingPath + [BSONIndexKey(self.count)]
+        let path = CodingPath(self.codingPath, BSONIndexKey(self.count))
         self.count += 1
         try self.sink.encode(value, member: .element, depth: self.depth, id: self.id, codingPath: path)
     }
 
     private mutating func nextEncoder() -> JSONValueEncoder {
-        let path = self.codingPath + [BSONIndexKey(self.count)]
+        let path = CodingPath(self.codingPath, BSONIndexKey(self.count))
         self.count += 1
-        return JSONValueEncoder(sink: self.sink, member: .element, depth: self.depth, id: self.id, codingPath: path)
+        return JSONValueEncoder(sink: self.sink, member: .element, depth: self.depth, id: self.id, path: path)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
@@ -409,7 +410,7 @@ struct JSONSingleValueEncodingContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: Bool) throws { try self.encoder.single { $0.ascii(value ? "true" : "false") } }
     mutating func encode(_ value: String) throws { try self.encoder.single { $0.string(value) } }
     mutating func encode(_ value: Double) throws {
-        let path = self.codingPath
+        let path = self.encoder.path
         try self.encoder.single { try $0.double(value, codingPath: path) }
     }
     mutating func encode(_ value: Float) throws { try self.encode(Double(value)) }

@@ -9,12 +9,12 @@ import Foundation
 public enum JSONValueDecoder {
     /// Decodes `type` from `value`.
     public static func decode<T: Decodable>(_ type: T.Type = T.self, from value: JSONValue) throws -> T {
-        try unbox(value, as: type, path: [])
+        try unbox(value, as: type, path: CodingPath([]))
     }
 
     /// The one place that turns a value into a `T`: the tree's own types, dates and scalars directly, anything
     /// else through its `init(from:)`.
-    static func unbox<T: Decodable>(_ value: JSONValue, as type: T.Type, path: [any CodingKey]) throws -> T {
+    static func unbox<T: Decodable>(_ value: JSONValue, as type: T.Type, path: CodingPath) throws -> T {
         if T.self == JSONValue.self { return value as! T }
         if T.self == JSONObject.self {
             guard case .object(let object) = value else { throw mismatch([String: JSONValue].self, value, path) }
@@ -25,29 +25,29 @@ public enum JSONValueDecoder {
         if T.self == Int.self { return try integer(value, Int.self, path) as! T }
         if T.self == Bool.self { return try bool(value, path) as! T }
         if T.self == Double.self { return try double(value, path) as! T }
-        return try T(from: ValueDecoder(value: value, codingPath: path))
+        return try T(from: ValueDecoder(value: value, path: path))
     }
 
-    static func mismatch(_ type: Any.Type, _ value: JSONValue, _ path: [any CodingKey]) -> DecodingError {
+    static func mismatch(_ type: Any.Type, _ value: JSONValue, _ path: CodingPath) -> DecodingError {
         if case .null = value {
-            return .valueNotFound(type, .init(codingPath: path, debugDescription: "Expected \(type) but found null instead."))
+            return .valueNotFound(type, .init(codingPath: path.keys, debugDescription: "Expected \(type) but found null instead."))
         }
-        return .typeMismatch(type, .init(codingPath: path, debugDescription: "Expected to decode \(type) but found \(value.kind) instead."))
+        return .typeMismatch(type, .init(codingPath: path.keys, debugDescription: "Expected to decode \(type) but found \(value.kind) instead."))
     }
 
-    static func string(_ value: JSONValue, _ path: [any CodingKey]) throws -> String {
+    static func string(_ value: JSONValue, _ path: CodingPath) throws -> String {
         switch value {
         case .string(let text), .objectID(let text): return text
         default: throw mismatch(String.self, value, path)
         }
     }
 
-    static func bool(_ value: JSONValue, _ path: [any CodingKey]) throws -> Bool {
+    static func bool(_ value: JSONValue, _ path: CodingPath) throws -> Bool {
         guard case .bool(let flag) = value else { throw mismatch(Bool.self, value, path) }
         return flag
     }
 
-    static func double(_ value: JSONValue, _ path: [any CodingKey]) throws -> Double {
+    static func double(_ value: JSONValue, _ path: CodingPath) throws -> Double {
         switch value {
         case .int(let number): return Double(number)
         case .double(let number): return number
@@ -55,29 +55,29 @@ public enum JSONValueDecoder {
         }
     }
 
-    static func integer<I: FixedWidthInteger>(_ value: JSONValue, _ type: I.Type, _ path: [any CodingKey]) throws -> I {
+    static func integer<I: FixedWidthInteger>(_ value: JSONValue, _ type: I.Type, _ path: CodingPath) throws -> I {
         switch value {
         case .int(let number):
             guard let exact = I(exactly: number) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "Number \(number) does not fit in \(I.self)."))
+                throw DecodingError.dataCorrupted(.init(codingPath: path.keys, debugDescription: "Number \(number) does not fit in \(I.self)."))
             }
             return exact
         case .double(let number):
             if let exact = I(exactly: number) { return exact }
             guard number.rounded(.towardZero) == number else { throw mismatch(I.self, value, path) }
-            throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "Number \(number) does not fit in \(I.self)."))
+            throw DecodingError.dataCorrupted(.init(codingPath: path.keys, debugDescription: "Number \(number) does not fit in \(I.self)."))
         default:
             throw mismatch(I.self, value, path)
         }
     }
 
     /// A date from a BSON date or an ISO 8601 string; anything else is refused as the string it should have been.
-    static func date(_ value: JSONValue, _ path: [any CodingKey]) throws -> Date {
+    static func date(_ value: JSONValue, _ path: CodingPath) throws -> Date {
         switch value {
         case .date(let date): return date
         case .string(let text):
             guard let date = ISO8601.parse(text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "expected an ISO 8601 timestamp"))
+                throw DecodingError.dataCorrupted(.init(codingPath: path.keys, debugDescription: "expected an ISO 8601 timestamp"))
             }
             return date
         default: throw mismatch(String.self, value, path)
@@ -119,24 +119,25 @@ struct JSONCodingKey: CodingKey {
 /// The `Decoder` handed to types that decode themselves; it only hands out containers over `value`.
 private final class ValueDecoder: Decoder {
     let value: JSONValue
-    let codingPath: [any CodingKey]
+    let path: CodingPath
+    var codingPath: [any CodingKey] { self.path.keys }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(value: JSONValue, codingPath: [any CodingKey]) {
+    init(value: JSONValue, path: CodingPath) {
         self.value = value
-        self.codingPath = codingPath
+        self.path = path
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let object) = self.value else {
-            throw JSONValueDecoder.mismatch([String: JSONValue].self, self.value, self.codingPath)
+            throw JSONValueDecoder.mismatch([String: JSONValue].self, self.value, self.path)
         }
         return KeyedDecodingContainer(KeyedContainer<Key>(object: object, codingPath: self.codingPath))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         guard case .array(let values) = self.value else {
-            throw JSONValueDecoder.mismatch([JSONValue].self, self.value, self.codingPath)
+            throw JSONValueDecoder.mismatch([JSONValue].self, self.value, self.path)
         }
         return UnkeyedContainer(values: values, codingPath: self.codingPath)
     }
@@ -151,21 +152,21 @@ private struct SingleValueContainer: SingleValueDecodingContainer {
     let codingPath: [any CodingKey]
 
     func decodeNil() -> Bool { if case .null = self.value { true } else { false } }
-    func decode(_ type: Bool.Type) throws -> Bool { try JSONValueDecoder.bool(self.value, self.codingPath) }
-    func decode(_ type: String.Type) throws -> String { try JSONValueDecoder.string(self.value, self.codingPath) }
-    func decode(_ type: Double.Type) throws -> Double { try JSONValueDecoder.double(self.value, self.codingPath) }
-    func decode(_ type: Float.Type) throws -> Float { Float(try JSONValueDecoder.double(self.value, self.codingPath)) }
-    func decode(_ type: Int.Type) throws -> Int { try JSONValueDecoder.integer(self.value, type, self.codingPath) }
-    func decode(_ type: Int8.Type) throws -> Int8 { try JSONValueDecoder.integer(self.value, type, self.codingPath) }
-    func decode(_ type: Int16.Type) throws -> Int16 { try JSONValueDecoder.integer(self.value, type, self.codingPath) }
-    func decode(_ type: Int32.Type) throws -> Int32 { try JSONValueDecoder.integer(self.value, type, self.codingPath) }
-    func decode(_ type: Int64.Type) throws -> Int64 { try JSONValueDecoder.integer(self.value, type, self.codingPath) }
-    func decode(_ type: UInt.Type) throws -> UInt { try JSONValueDecoder.integer(self.value, type, self.codingPath) }
-    func decode(_ type: UInt8.Type) throws -> UInt8 { try JSONValueDecoder.integer(self.value, type, self.codingPath) }
-    func decode(_ type: UInt16.Type) throws -> UInt16 { try JSONValueDecoder.integer(self.value, type, self.codingPath) }
-    func decode(_ type: UInt32.Type) throws -> UInt32 { try JSONValueDecoder.integer(self.value, type, self.codingPath) }
-    func decode(_ type: UInt64.Type) throws -> UInt64 { try JSONValueDecoder.integer(self.value, type, self.codingPath) }
-    func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONValueDecoder.unbox(self.value, as: type, path: self.codingPath) }
+    func decode(_ type: Bool.Type) throws -> Bool { try JSONValueDecoder.bool(self.value, CodingPath(self.codingPath)) }
+    func decode(_ type: String.Type) throws -> String { try JSONValueDecoder.string(self.value, CodingPath(self.codingPath)) }
+    func decode(_ type: Double.Type) throws -> Double { try JSONValueDecoder.double(self.value, CodingPath(self.codingPath)) }
+    func decode(_ type: Float.Type) throws -> Float { Float(try JSONValueDecoder.double(self.value, CodingPath(self.codingPath))) }
+    func decode(_ type: Int.Type) throws -> Int { try JSONValueDecoder.integer(self.value, type, CodingPath(self.codingPath)) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try JSONValueDecoder.integer(self.value, type, CodingPath(self.codingPath)) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try JSONValueDecoder.integer(self.value, type, CodingPath(self.codingPath)) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try JSONValueDecoder.integer(self.value, type, CodingPath(self.codingPath)) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try JSONValueDecoder.integer(self.value, type, CodingPath(self.codingPath)) }
+    func decode(_ type: UInt.Type) throws -> UInt { try JSONValueDecoder.integer(self.value, type, CodingPath(self.codingPath)) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try JSONValueDecoder.integer(self.value, type, CodingPath(self.codingPath)) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try JSONValueDecoder.integer(self.value, type, CodingPath(self.codingPath)) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try JSONValueDecoder.integer(self.value, type, CodingPath(self.codingPath)) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try JSONValueDecoder.integer(self.value, type, CodingPath(self.codingPath)) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONValueDecoder.unbox(self.value, as: type, path: CodingPath(self.codingPath)) }
 }
 
 private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
@@ -177,15 +178,15 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func contains(_ key: Key) -> Bool { self.object[key.stringValue] != nil }
 
     /// The member for `key`, and the path to it.
-    private func member(_ key: Key) throws -> (JSONValue, [any CodingKey]) {
+    private func member(_ key: Key) throws -> (JSONValue, CodingPath) {
         guard let value = self.object[key.stringValue] else {
             throw DecodingError.keyNotFound(
                 key, .init(codingPath: self.codingPath, debugDescription: "No value associated with key \(key.stringValue)."))
         }
-        return (value, self.codingPath + [key])
+        return (value, CodingPath(self.codingPath, key))
     }
 
-    private func scalar<T>(_ key: Key, _ read: (JSONValue, [any CodingKey]) throws -> T) throws -> T {
+    private func scalar<T>(_ key: Key, _ read: (JSONValue, CodingPath) throws -> T) throws -> T {
         let (value, path) = try self.member(key)
         return try read(value, path)
     }
@@ -211,20 +212,20 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         let (value, path) = try self.member(key)
-        return try ValueDecoder(value: value, codingPath: path).container(keyedBy: type)
+        return try ValueDecoder(value: value, path: path).container(keyedBy: type)
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
         let (value, path) = try self.member(key)
-        return try ValueDecoder(value: value, codingPath: path).unkeyedContainer()
+        return try ValueDecoder(value: value, path: path).unkeyedContainer()
     }
 
     func superDecoder() throws -> any Decoder {
-        ValueDecoder(value: self.object["super"] ?? .null, codingPath: self.codingPath + [JSONCodingKey(stringValue: "super")])
+        ValueDecoder(value: self.object["super"] ?? .null, path: CodingPath(self.codingPath, JSONCodingKey(stringValue: "super")))
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
-        ValueDecoder(value: self.object[key.stringValue] ?? .null, codingPath: self.codingPath + [key])
+        ValueDecoder(value: self.object[key.stringValue] ?? .null, path: CodingPath(self.codingPath, key))
     }
 }
 
@@ -242,10 +243,10 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     var isAtEnd: Bool { self.currentIndex >= self.values.count }
 
     /// The next element and the path to it, moving past it only when `read` succeeds (as Foundation does).
-    private mutating func next<T>(_ type: T.Type, _ read: (JSONValue, [any CodingKey]) throws -> T) throws -> T {
-        let path = self.codingPath + [JSONCodingKey(intValue: self.currentIndex)]
+    private mutating func next<T>(_ type: T.Type, _ read: (JSONValue, CodingPath) throws -> T) throws -> T {
+        let path = CodingPath(self.codingPath, JSONCodingKey(intValue: self.currentIndex))
         guard !self.isAtEnd else {
-            throw DecodingError.valueNotFound(type, .init(codingPath: path, debugDescription: "Unkeyed container is at end."))
+            throw DecodingError.valueNotFound(type, .init(codingPath: path.keys, debugDescription: "Unkeyed container is at end."))
         }
         let result = try read(self.values[self.currentIndex], path)
         self.currentIndex += 1
@@ -277,14 +278,14 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        try self.next(KeyedDecodingContainer<NestedKey>.self) { try ValueDecoder(value: $0, codingPath: $1).container(keyedBy: type) }
+        try self.next(KeyedDecodingContainer<NestedKey>.self) { try ValueDecoder(value: $0, path: $1).container(keyedBy: type) }
     }
 
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        try self.next((any UnkeyedDecodingContainer).self) { try ValueDecoder(value: $0, codingPath: $1).unkeyedContainer() }
+        try self.next((any UnkeyedDecodingContainer).self) { try ValueDecoder(value: $0, path: $1).unkeyedContainer() }
     }
 
     mutating func superDecoder() throws -> any Decoder {
-        try self.next((any Decoder).self) { ValueDecoder(value: $0, codingPath: $1) }
+        try self.next((any Decoder).self) { ValueDecoder(value: $0, path: $1) }
     }
 }
