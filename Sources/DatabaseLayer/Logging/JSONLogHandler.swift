@@ -2,7 +2,7 @@ import Foundation
 public import Logging
 
 /// One JSON object per line on stdout (`LOG_FORMAT=json`), for log shippers.
-public struct JSONLogHandler: LogHandler {
+public struct JSONLogHandler: StoredMetadataLogHandler {
     /// The logger label.
     public let label: String
     /// Minimum level.
@@ -12,12 +12,6 @@ public struct JSONLogHandler: LogHandler {
 
     /// Creates a handler.
     public init(label: String) { self.label = label }
-
-    /// Reads or writes one metadata key.
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { self.metadata[key] }
-        set { self.metadata[key] = newValue }
-    }
 
     /// Writes one line.
     public func log(event: LogEvent) {

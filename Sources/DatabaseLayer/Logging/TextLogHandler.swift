@@ -6,7 +6,7 @@ public import Logging
 /// It replaces swift-log's `StreamLogHandler`, which renders all of its metadata to a string again on every metadata
 /// change. Every request sets its ids on the logger, so that rendering ran on every request even when nothing was
 /// logged: 5 % of a GET's mallocs (docs/performance.md). Here metadata is rendered only when a line is written.
-public struct TextLogHandler: LogHandler {
+public struct TextLogHandler: StoredMetadataLogHandler {
     /// The logger label.
     public let label: String
     /// Minimum level.
@@ -16,12 +16,6 @@ public struct TextLogHandler: LogHandler {
 
     /// Creates a handler.
     public init(label: String) { self.label = label }
-
-    /// Reads or writes one metadata key.
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { self.metadata[key] }
-        set { self.metadata[key] = newValue }
-    }
 
     /// Writes one line.
     public func log(event: LogEvent) {
