@@ -26,10 +26,10 @@ public struct TestTokens: Sendable {
     /// The claims of a token for `user`, valid from `issuedAt` for `lifetime` seconds.
     public func claims(
         user: UUID = UUID(), tenant: String? = nil, roles: [String] = [], issuer: String? = nil, audience: String? = nil,
-        issuedAt: Date = Date(), lifetime: TimeInterval = 300, id: String = UUID().uuidString.lowercased()
+        issuedAt: Date = Date(), lifetime: TimeInterval = 300, id: String = UUID().lowercasedText
     ) -> AccessTokenClaims {
         AccessTokenClaims(
-            subject: user.uuidString.lowercased(), issuer: issuer ?? self.configuration.issuer, audience: audience ?? self.configuration.audience,
+            subject: user.lowercasedText, issuer: issuer ?? self.configuration.issuer, audience: audience ?? self.configuration.audience,
             issuedAt: issuedAt, expiresAt: issuedAt.addingTimeInterval(lifetime), id: id, tenantID: tenant, roles: roles)
     }
 

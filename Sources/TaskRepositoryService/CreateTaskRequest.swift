@@ -36,7 +36,7 @@ struct CreateTaskRequest: Decodable, Sendable {
     func task(tenant: TenantID?, now: Date) throws(TaskError) -> TaskItem {
         let maxAttempts = try TaskValidation.maxAttempts(self.maxAttempts ?? 3)
         return TaskItem(
-            taskID: UUID().uuidString.lowercased(),
+            taskID: UUID().lowercasedText,
             tenantID: tenant?.rawValue,
             taskType: try TaskValidation.identifier(self.taskType, field: "task_type"),
             request: self.request ?? [:],

@@ -7,7 +7,7 @@ extension MongoTaskRepository {
     private func claimUpdate(worker: String, leaseSeconds: Int, now: Date) -> JSONObject {
         [
             "$set": [
-                "status": "claimed", "claimed_by": .string(worker), "claim_token": .string(UUID().uuidString.lowercased()),
+                "status": "claimed", "claimed_by": .string(worker), "claim_token": .string(UUID().lowercasedText),
                 "lease_expires_at": .date(now.addingTimeInterval(TimeInterval(leaseSeconds))), "updated_at": .date(now),
             ],
             "$inc": ["attempts": 1, "attempts_remaining": -1],

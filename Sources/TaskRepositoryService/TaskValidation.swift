@@ -57,13 +57,13 @@ enum TaskValidation {
 
     /// The `{task_id}` path segment as a lowercase UUID.
     static func taskID(_ raw: String) throws(TaskError) -> String {
-        guard let uuid = UUID(uuidString: raw) else { throw .invalidTaskID }
-        return uuid.uuidString.lowercased()
+        guard let uuid = UUID(text: raw) else { throw .invalidTaskID }
+        return uuid.lowercasedText
     }
 
     /// A claim token as claim hands it out (a lowercase UUID).
     static func claimToken(_ raw: String) throws(TaskError) -> String {
-        guard UUID(uuidString: raw) != nil else { throw .invalidClaimToken }
+        guard UUID(text: raw) != nil else { throw .invalidClaimToken }
         return raw.lowercased()
     }
 }

@@ -62,7 +62,7 @@ struct LoginThrottle: Sendable {
     private func accountKey(_ account: Account) -> String {
         switch account {
         case .user(let id):
-            return self.prefix + "account:" + id.uuidString.lowercased()
+            return self.prefix + "account:" + id.lowercasedText
         case .unknown(let identifier):
             let digest = SHA256.hash(data: Data(identifier.normalized.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
             return self.prefix + "name:" + digest

@@ -29,7 +29,7 @@ struct User: Codable, Sendable, Equatable {
     /// Encodes `last_login_at` as an explicit null, so every user has the same keys.
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(self.id.uuidString.lowercased(), forKey: .id)
+        try container.encode(self.id.lowercasedText, forKey: .id)
         try container.encode(self.email, forKey: .email)
         try container.encode(self.username, forKey: .username)
         try container.encode(self.authProvider, forKey: .authProvider)

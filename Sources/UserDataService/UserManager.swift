@@ -40,7 +40,7 @@ struct UserManager: Sendable {
         let rows = try await self.users.list(tenant: tenant, after: after, limit: page.limit)
         // Microseconds, as an integer: `created_at` has them, and a millisecond cursor would repeat or skip rows.
         return Page(rows: rows, request: page) { user in
-            PageCursor(values: [.int(Int64((user.createdAt.timeIntervalSince1970 * 1_000_000).rounded())), .string(user.id.uuidString.lowercased())])
+            PageCursor(values: [.int(Int64((user.createdAt.timeIntervalSince1970 * 1_000_000).rounded())), .string(user.id.lowercasedText)])
         }
     }
 
@@ -186,14 +186,14 @@ struct UserManager: Sendable {
     }
 
     private func cachedUser(_ id: UUID) async throws -> User? {
-        let key = id.uuidString.lowercased()
+        let key = id.lowercasedText
         guard let cache = self.userCache else { return try await self.users.get(id) }
         return try await cache.value(for: key, as: User.self) { try await self.users.get(id) }
     }
 
     private func cachedRole(_ id: UUID, tenant: TenantID) async throws -> String? {
         guard let cache = self.memberCache else { return try await self.users.membership(id, tenant: tenant) }
-        return try await cache.value(for: "\(tenant.rawValue):\(id.uuidString.lowercased())", as: String.self) {
+        return try await cache.value(for: "\(tenant.rawValue):\(id.lowercasedText)", as: String.self) {
             try await self.users.membership(id, tenant: tenant)
         }
     }
@@ -201,7 +201,7 @@ struct UserManager: Sendable {
     /// Drops `user:<id>`; a failure is logged and the entry expires by its TTL (the write already committed).
     private func invalidate(_ id: UUID) async {
         do {
-            try await self.userCache?.invalidate(id.uuidString.lowercased())
+            try await self.userCache?.invalidate(id.lowercasedText)
         } catch {
             self.logger.warning("user cache invalidation failed; the entry expires by TTL", metadata: ["error": .string(String(reflecting: error))])
         }
@@ -209,7 +209,7 @@ struct UserManager: Sendable {
 
     private static func position(_ cursor: PageCursor) throws(APIError) -> (createdAt: Date, id: UUID) {
         guard cursor.values.count == 2, case .int(let micros) = cursor.values[0], let raw = cursor.values[1].stringValue,
-            let id = UUID(uuidString: raw)
+            let id = UUID(text: raw)
         else { throw APIError.badRequest("cursor must be the next value of a previous page.", code: "invalid_cursor") }
         return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
     }

@@ -85,7 +85,7 @@ struct PreferencesResponse: ResponseEncodable, Sendable {
     /// The id in lowercase, as every id this service prints.
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(self.userID.uuidString.lowercased(), forKey: .userID)
+        try container.encode(self.userID.lowercasedText, forKey: .userID)
         try container.encode(self.preferences, forKey: .preferences)
     }
 }

@@ -116,7 +116,7 @@ enum UserValidation {
 
     /// The `{user_id}` path segment as a UUID.
     static func userID(_ raw: String?) throws(UserError) -> UUID {
-        guard let raw, raw.utf8.count == 36, let id = UUID(uuidString: raw) else { throw .invalidUserID }
+        guard let raw, raw.utf8.count == 36, let id = UUID(text: raw) else { throw .invalidUserID }
         return id
     }
 

@@ -82,6 +82,12 @@ import Testing
         }
         #expect(throws: TaskError.invalidClaimToken) { try HeartbeatRequest(claimToken: "x", leaseSeconds: 5).validated() }
         #expect(throws: TaskError.invalidTaskID) { try TaskValidation.taskID("nope") }
+        // Foundation's parser read this as ff345678-…: another task than the one the client named.
+        #expect(throws: TaskError.invalidTaskID) { try TaskValidation.taskID("-1345678-1234-1234-1234-123456789abc") }
+        #expect(throws: TaskError.invalidClaimToken) {
+            try HeartbeatRequest(claimToken: "+2345678-1234-1234-1234-123456789abc", leaseSeconds: 5).validated()
+        }
+        #expect(try TaskValidation.taskID("0123ABCD-EF01-4567-89AB-CDEF01234567") == "0123abcd-ef01-4567-89ab-cdef01234567")
         #expect(throws: TaskError.self) { try FailRequest(claimToken: UUID().uuidString, error: "").validated() }
         #expect(try HeartbeatRequest(claimToken: "AAAAAAAA-AAAA-AAAA-AAAA-AAAAAAAAAAAA", leaseSeconds: 5).validated().claimToken.hasPrefix("aaaa"))
     }

@@ -28,9 +28,9 @@ public struct AccessTokenSigner: Sendable {
     /// A signed token for `user`, with a fresh `jti`; returns the token and its claims.
     public func sign(user: UUID, tenant: TenantID?, roles: [String], now: Date = Date()) async throws -> (token: String, claims: AccessTokenClaims) {
         let claims = AccessTokenClaims(
-            subject: user.uuidString.lowercased(), issuer: self.configuration.issuer, audience: self.configuration.audience,
+            subject: user.lowercasedText, issuer: self.configuration.issuer, audience: self.configuration.audience,
             issuedAt: now, expiresAt: now.addingTimeInterval(TimeInterval(self.lifetime.components.seconds)),
-            id: UUID().uuidString.lowercased(), tenantID: tenant?.rawValue, roles: roles)
+            id: UUID().lowercasedText, tenantID: tenant?.rawValue, roles: roles)
         return (try await self.keys.sign(claims), claims)
     }
 }

@@ -45,7 +45,7 @@ public struct BearerTokenVerifier: Sendable {
         guard claims.issuer.value == self.configuration.issuer, claims.audience.value.contains(self.configuration.audience) else {
             throw APIError.unauthorized("The bearer token was not issued for this platform.")
         }
-        guard let id = UUID(uuidString: claims.subject.value), !claims.id.value.isEmpty else {
+        guard let id = UUID(text: claims.subject.value), !claims.id.value.isEmpty else {
             throw APIError.unauthorized("The bearer token is not valid.")
         }
         var tenant: TenantID?

@@ -35,7 +35,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
             }
             let user = try await bearer.verify(token)
             context.caller = .user(user)
-            context.requestLog["caller"] = .string("user:\(user.id.uuidString.lowercased())")
+            context.requestLog["caller"] = .string("user:\(user.id.lowercasedText)")
         } else {
             throw APIError.unauthorized("Send the service API key in X-API-Key, or a user token as 'Authorization: Bearer <token>'.")
         }

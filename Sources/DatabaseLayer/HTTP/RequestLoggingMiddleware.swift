@@ -63,7 +63,7 @@ public struct RequestLoggingMiddleware: RouterMiddleware {
                 return String(parts[1])
             }
         }
-        return UUID().uuidString.lowercased()
+        return UUID().lowercasedText
     }
 
     /// ASCII letters, digits, `-`, `_` and `.`: an id that cannot break a log line or a header.

@@ -129,9 +129,9 @@ extension Bool: PostgresBindable, PostgresDecodable {
 
 extension UUID: PostgresBindable, PostgresDecodable {
     /// Lowercase canonical text.
-    public var postgresText: String { self.uuidString.lowercased() }
+    public var postgresText: String { self.lowercasedText }
     /// Parses canonical text.
-    public init?(postgresText: String) { self.init(uuidString: postgresText) }
+    public init?(postgresText: String) { self.init(text: postgresText) }
 }
 
 extension Date: PostgresBindable, PostgresDecodable {
