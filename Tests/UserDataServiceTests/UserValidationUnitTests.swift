@@ -47,7 +47,8 @@ import Testing
 
     @Test func userIDs() throws {
         #expect(try UserValidation.userID("DBCABB8E-A772-41E0-8522-41539F135A54").uuidString == "DBCABB8E-A772-41E0-8522-41539F135A54")
-        for bad in [nil, "", "1", "dbcabb8ea77241e0852241539f135a54", "{dbcabb8e-a772-41e0-8522-41539f135a54}"] {
+        for bad in [nil, "", "1", "dbcabb8ea77241e0852241539f135a54", "{dbcabb8e-a772-41e0-8522-41539f135a54}",
+            "-bcabb8e-a772-41e0-8522-41539f135a54", " bcabb8e-a772-41e0-8522-41539f135a54"] {
             #expect(throws: UserError.invalidUserID) { try UserValidation.userID(bad) }
         }
     }
