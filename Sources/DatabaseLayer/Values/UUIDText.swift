@@ -1,7 +1,7 @@
 public import Foundation
 
 // Foundation writes a UUID with snprintf and reads one with sscanf, whose `%2hhx` also takes a sign, a space or
-// `0x` inside a group: `UUID(text: "-1345678-…")` is ff345678-…, a different id than the client sent. Ids
+// `0x` inside a group: `UUID(uuidString: "-1345678-…")` is ff345678-…, a different id than the client sent. Ids
 // in paths, tokens and cursors go through these instead: exactly 8-4-4-4-12 hex digits, and no libc formatting
 // on the request path (it showed in the GET profile, docs/performance.md).
 
