@@ -114,19 +114,10 @@ struct BSONWriter {
         let digits = Array(hex.utf8)
         guard digits.count == 24 else { throw DatabaseError(.invalidInput, "Invalid ObjectId.") }
         for index in stride(from: 0, to: 24, by: 2) {
-            guard let high = Self.hexValue(digits[index]), let low = Self.hexValue(digits[index + 1]) else {
+            guard let high = ASCIIHex.value(digits[index]), let low = ASCIIHex.value(digits[index + 1]) else {
                 throw DatabaseError(.invalidInput, "Invalid ObjectId.")
             }
             self.bytes.append(high << 4 | low)
-        }
-    }
-
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
         }
     }
 
@@ -326,9 +317,6 @@ struct BSONElementView {
         return memcmp(left, right, utf8.count) == 0
     }
 
-    /// Lowercase hex digits, for ObjectIds.
-    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
     var int32Value: Int32 { Int32(littleEndian: self.value.loadUnaligned(as: Int32.self)) }
     var int64Value: Int64 { Int64(littleEndian: self.value.loadUnaligned(as: Int64.self)) }
     var doubleValue: Double { Double(bitPattern: UInt64(littleEndian: self.value.loadUnaligned(as: UInt64.self))) }
@@ -355,8 +343,8 @@ struct BSONElementView {
         var text: [UInt8] = []
         text.reserveCapacity(24)
         for byte in self.value {
-            text.append(Self.hexDigits[Int(byte >> 4)])
-            text.append(Self.hexDigits[Int(byte & 0x0F)])
+            text.append(ASCIIHex.digit(byte >> 4))
+            text.append(ASCIIHex.digit(byte & 0x0F))
         }
         return String(decoding: text, as: UTF8.self)
     }

@@ -185,8 +185,8 @@ final class JSONEncodingSink {
                 case 0x0C: self.ascii("\\f")
                 default:
                     self.ascii("\\u00")
-                    self.bytes.append(BSONElementView.hexDigits[Int(byte >> 4)])
-                    self.bytes.append(BSONElementView.hexDigits[Int(byte & 0x0F)])
+                    self.bytes.append(ASCIIHex.digit(byte >> 4))
+                    self.bytes.append(ASCIIHex.digit(byte & 0x0F))
                 }
             }
             self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))

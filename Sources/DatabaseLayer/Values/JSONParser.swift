@@ -273,14 +273,7 @@ private struct Reader {
         guard self.bytes.count - self.index >= 4 else { throw self.error("expected four hex digits after \\u") }
         var value: UInt16 = 0
         for _ in 0..<4 {
-            let byte = self.bytes[self.index]
-            let digit: UInt8
-            switch byte {
-            case ASCII.zero...ASCII.nine: digit = byte - ASCII.zero
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw self.error("expected four hex digits after \\u")
-            }
+            guard let digit = ASCIIHex.value(self.bytes[self.index]) else { throw self.error("expected four hex digits after \\u") }
             value = value << 4 | UInt16(digit)
             self.index += 1
         }

@@ -16,8 +16,8 @@ extension UUID {
                         output[index] = UInt8(ascii: "-")
                         index += 1
                     }
-                    output[index] = UUIDText.hexDigits[Int(byte >> 4)]
-                    output[index + 1] = UUIDText.hexDigits[Int(byte & 0x0F)]
+                    output[index] = ASCIIHex.digit(byte >> 4)
+                    output[index + 1] = ASCIIHex.digit(byte & 0x0F)
                     index += 2
                 }
                 return index
@@ -37,10 +37,8 @@ extension UUID {
     }
 }
 
-/// The byte-level halves of `UUID.lowercasedText` and `UUID(text:)`.
+/// The byte-level half of `UUID(text:)`.
 private enum UUIDText {
-    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
     /// Fills `output` (16 bytes) from `text`; false unless `text` is the canonical form.
     static func parse(_ text: some Collection<UInt8>, into output: UnsafeMutableRawBufferPointer) -> Bool {
         guard text.count == 36 else { return false }
@@ -49,19 +47,9 @@ private enum UUIDText {
             if position == 4 || position == 6 || position == 8 || position == 10 {
                 guard iterator.next() == UInt8(ascii: "-") else { return false }
             }
-            guard let high = iterator.next().flatMap(Self.nibble), let low = iterator.next().flatMap(Self.nibble) else { return false }
+            guard let high = iterator.next().flatMap(ASCIIHex.value), let low = iterator.next().flatMap(ASCIIHex.value) else { return false }
             output[position] = high << 4 | low
         }
         return true
-    }
-
-    /// The value of one hex digit, nil for any other byte.
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte &- UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte &- UInt8(ascii: "a") &+ 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte &- UInt8(ascii: "A") &+ 10
-        default: nil
-        }
     }
 }
